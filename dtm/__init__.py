@@ -1,0 +1,24 @@
+"""The Flask application: factory, configuration, blueprints, CLI.
+
+`create_app()` builds an app; only `wsgi.py` calls it at import time.
+"""
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` overrides settings (tests pass DATABASE_URL etc. here)."""
+    from dtm import api, cli, errors
+    from dtm.config import load_config
+    from dtm.extensions import init_extensions
+
+    config = dict(config or {})
+    app = Flask(__name__, instance_path=config.pop("INSTANCE_PATH", None))
+    app.config.from_mapping(load_config(app.instance_path, config))
+    init_extensions(app)
+    errors.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,173 @@
+"""Users, passwords and API tokens.
+
+Passwords are hashed with argon2id. API tokens are long random strings shown once; only
+their SHA-256 is stored (a fast hash is right for 256-bit random secrets, and lets a token
+be found by its hash in one indexed lookup). Functions here flush, never commit.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geodata.models import ApiToken, AuditEvent, User
+from geodata.models.accounts import ROLES
+from geodata.models.base import utcnow
+
+TOKEN_PREFIX = "dtm_"
+MIN_PASSWORD_LENGTH = 8
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+# Writing last_used_at on every request would make every read a write; a minute is enough.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A user or token request that cannot be carried out, with a message for people."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    session: Session, username: str, role: str, password: str | None, actor: User | None = None
+) -> User:
+    if not USERNAME_PATTERN.match(username or ""):
+        raise AccountError(
+            f"invalid user name {username!r}: use letters, digits, '.', '_', '@' or '-'"
+        )
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise AccountError(f"a user named {username!r} already exists")
+    user = User(
+        username=username, role=role, password_hash=hash_password(password) if password else None
+    )
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user.create", "user", user.username, after={"role": role})
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise AccountError(f"no user named {username!r}")
+    return user
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    label: str | None = None,
+    expires_in: timedelta | None = None,
+    actor: User | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the record and the token text (shown only once)."""
+    if not user.active:
+        raise AccountError(f"user {user.username!r} is deactivated")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user,
+        label=label,
+        token_hash=token_digest(secret),
+        prefix=secret[:12],
+        expires_at=utcnow() + expires_in if expires_in else None,
+    )
+    session.add(token)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "token.issue",
+        "token",
+        str(token.id),
+        after={"user": user.username, "label": label, "prefix": token.prefix},
+    )
+    return token, secret
+
+
+def revoke_token(session: Session, token: ApiToken, actor: User | None = None) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit(
+            session,
+            actor,
+            "token.revoke",
+            "token",
+            str(token.id),
+            after={"user": token.user.username, "prefix": token.prefix},
+        )
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    """The active user a valid (known, unrevoked, unexpired) token belongs to, else None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(secret))
+    ).scalar_one_or_none()
+    now = now or utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and _aware(token.expires_at) <= now:
+        return None
+    if not token.user.active:
+        return None
+    if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+    return token.user
+
+
+def audit(
+    session: Session,
+    actor: User | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    details: dict | None = None,
+    message: str | None = None,
+) -> AuditEvent:
+    """Record who did what, in the caller's transaction."""
+    event = AuditEvent(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else "cli",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        before=before,
+        after=after,
+        details=details,
+        message=message,
+    )
+    session.add(event)
+    return event
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; we store UTC everywhere.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,63 @@
+"""Settings from environment variables, with documented defaults (see README, Configuration).
+
+Nothing is read at import time: `load_config` runs inside `create_app`.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    # Maximum size of any request body (sync batches, XLSForm uploads, OpenRosa posts).
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "DTM_OPERATION_NAME": "demo",
+    "DTM_SYNC_MAX_ITEMS": 500,
+    "DTM_SYNC_MAX_BYTES": 8 * 1024 * 1024,
+}
+
+
+def load_config(instance_path: str, overrides: dict) -> dict:
+    instance = Path(instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    env = os.environ
+    config = dict(DEFAULTS)
+    for key in ("DTM_OPERATION_NAME",):
+        if key in env:
+            config[key] = env[key]
+    for key in ("MAX_CONTENT_LENGTH", "DTM_SYNC_MAX_ITEMS", "DTM_SYNC_MAX_BYTES"):
+        if key in env:
+            config[key] = int(env[key])
+    config["DATABASE_URL"] = env.get("DATABASE_URL") or f"sqlite:///{instance / 'dtm.sqlite'}"
+    config["SECRET_KEY"] = None
+    config.update(overrides)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance)
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(config["SQLALCHEMY_DATABASE_URI"])
+    )
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Writers wait for each other instead of failing at once (see extensions: WAL).
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,352 @@
+"""The store interface: what the rest of the product asks of the database.
+
+`open_store(session)` returns a SQLiteStore or a PostGISStore for the session's database.
+Both answer the same questions with the same results; they differ only in how spatial
+filters run (PostGIS: native geometry and GIST indexes; SQLite: bounding-box columns, then
+shapely). Placing points in admin areas runs in shapely on both, so a point on a shared
+edge gets the same answer whichever backend an operation uses.
+
+Store methods flush but never commit: the HTTP request or CLI command that called them
+commits once, or rolls back.
+"""
+
+import uuid
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from geodata.boundaries import BoundaryLayer
+from geodata.errors import BoundaryImportError
+from geodata.locate import AreaRecord, Locator
+from geodata.models import AdminArea, AdminLevel, Counter, Site
+from geodata.models.base import utcnow
+
+_LOCATOR_CACHE: "OrderedDict[tuple, Locator]" = OrderedDict()
+_LOCATOR_CACHE_SIZE = 8
+
+
+@dataclass
+class ImportReport:
+    level: int
+    source: str
+    feature_count: int
+    repaired_count: int
+    merged_count: int
+    parents_from_column: int = 0
+    parents_by_containment: int = 0
+    parents_missing: int = 0
+    sites_relocated: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"level {self.level}: {self.feature_count} areas imported from {self.source}",
+            f"{self.repaired_count} invalid geometries repaired",
+        ]
+        if self.merged_count:
+            parts.append(f"{self.merged_count} duplicate P-codes merged")
+        if self.parents_from_column or self.parents_by_containment:
+            parts.append(
+                f"parents: {self.parents_from_column} from the file, "
+                f"{self.parents_by_containment} by containment, {self.parents_missing} unknown"
+            )
+        parts.append(f"{self.sites_relocated} sites relocated")
+        return "; ".join(parts)
+
+
+@dataclass
+class SitePlacement:
+    located: int = 0
+    outside: int = 0
+    no_location: int = 0
+    mismatched: int = 0
+
+
+class Store(ABC):
+    """Backend-neutral operations. Subclasses supply the spatial filters."""
+
+    backend = "abstract"
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # --- admin boundaries -------------------------------------------------------------
+
+    def boundaries_key(self) -> tuple:
+        """Changes whenever any admin level is imported; keys the locator cache."""
+        rows = self.session.execute(
+            select(AdminLevel.level, AdminLevel.import_id).order_by(AdminLevel.level)
+        ).all()
+        return tuple((level, import_id) for level, import_id in rows)
+
+    def loaded_levels(self) -> list[int]:
+        return [level for level, _ in self.boundaries_key()]
+
+    def locator(self) -> Locator:
+        """The locator for the boundaries now in the store (built once per import)."""
+        key = self.boundaries_key()
+        locator = _LOCATOR_CACHE.get(key)
+        if locator is None:
+            rows = self.session.execute(
+                select(AdminArea.pcode, AdminArea.level, AdminArea.parent_pcode, AdminArea.geom)
+            ).all()
+            locator = Locator(AreaRecord(p, lv, parent, g) for p, lv, parent, g in rows)
+            _LOCATOR_CACHE[key] = locator
+            while len(_LOCATOR_CACHE) > _LOCATOR_CACHE_SIZE:
+                _LOCATOR_CACHE.popitem(last=False)
+        else:
+            _LOCATOR_CACHE.move_to_end(key)
+        return locator
+
+    def known_pcodes(self) -> dict[int, frozenset[str]]:
+        """P-codes of every loaded level, for validating declared and origin areas."""
+        locator = self.locator()
+        return {lv: frozenset(ix.position) for lv, ix in locator.indexes.items()}
+
+    def replace_admin_level(self, layer: BoundaryLayer) -> ImportReport:
+        """Replace one admin level with a freshly read layer, re-link parents and children,
+        and re-place every site. All in the caller's transaction: it applies whole or not."""
+        report = ImportReport(
+            level=layer.level,
+            source=layer.source,
+            feature_count=len(layer.areas),
+            repaired_count=layer.repaired_count,
+            merged_count=layer.merged_count,
+            warnings=list(layer.warnings),
+        )
+        session = self.session
+        session.execute(delete(AdminArea).where(AdminArea.level == layer.level))
+        rows = []
+        for area in layer.areas:
+            minx, miny, maxx, maxy = area.geom.bounds
+            rows.append(
+                dict(
+                    pcode=area.pcode,
+                    name=area.name,
+                    level=layer.level,
+                    parent_pcode=area.parent_pcode,
+                    parent_source="column" if area.parent_pcode else None,
+                    geom=area.geom,
+                    min_lon=minx,
+                    min_lat=miny,
+                    max_lon=maxx,
+                    max_lat=maxy,
+                )
+            )
+        clash = self._pcodes_at_other_levels([r["pcode"] for r in rows], layer.level)
+        if clash:
+            raise BoundaryImportError(
+                f"{len(clash)} P-codes of this file are already loaded at another level "
+                f"(e.g. {sorted(clash)[0]}); import each level from its own file"
+            )
+        session.execute(AdminArea.__table__.insert(), rows)
+        record = session.get(AdminLevel, layer.level)
+        if record is None:
+            record = AdminLevel(level=layer.level)
+            session.add(record)
+        record.import_id = uuid.uuid4().hex
+        record.source = layer.source
+        record.feature_count = len(layer.areas)
+        record.repaired_count = layer.repaired_count
+        record.imported_at = utcnow()
+        session.flush()
+
+        self._link_by_containment(layer.level)  # this level's parents, where the file had none
+        self._link_by_containment(layer.level + 1)  # children that were linked by containment
+        counts = session.execute(
+            select(AdminArea.parent_source, func.count())
+            .where(AdminArea.level == layer.level)
+            .group_by(AdminArea.parent_source)
+        ).all()
+        by_source = {src: n for src, n in counts}
+        report.parents_from_column = by_source.get("column", 0)
+        report.parents_by_containment = by_source.get("containment", 0)
+        if layer.level > 0:
+            report.parents_missing = by_source.get(None, 0)
+        report.sites_relocated = self.relocate_sites()
+        return report
+
+    def _pcodes_at_other_levels(self, pcodes: Sequence[str], level: int) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(pcodes), 500):
+            chunk = pcodes[start : start + 500]
+            found.update(
+                self.session.execute(
+                    select(AdminArea.pcode).where(
+                        AdminArea.pcode.in_(chunk), AdminArea.level != level
+                    )
+                ).scalars()
+            )
+        return found
+
+    def _link_by_containment(self, level: int) -> None:
+        """Give areas without a parent from their file the parent-level area that holds
+        their representative point; leave file-given parents alone."""
+        session = self.session
+        parents = session.execute(
+            select(AdminArea.pcode, AdminArea.geom).where(AdminArea.level == level - 1)
+        ).all()
+        children = session.execute(
+            select(AdminArea.id, AdminArea.geom).where(
+                AdminArea.level == level,
+                (AdminArea.parent_source.is_(None)) | (AdminArea.parent_source == "containment"),
+            )
+        ).all()
+        if not children:
+            return
+        if not parents:
+            session.execute(
+                AdminArea.__table__.update()
+                .where(AdminArea.level == level, AdminArea.parent_source == "containment")
+                .values(parent_pcode=None, parent_source=None)
+            )
+            return
+        locator = Locator(AreaRecord(p, level - 1, None, g) for p, g in parents)
+        inside = shapely.point_on_surface(np.array([g for _, g in children], dtype=object))
+        placed = locator.locate_points(inside).pcodes[level - 1]
+        for (area_id, _), parent in zip(children, placed, strict=True):
+            session.execute(
+                AdminArea.__table__.update()
+                .where(AdminArea.id == area_id)
+                .values(parent_pcode=parent, parent_source="containment" if parent else None)
+            )
+
+    def admin_areas(self, level: int | None = None, bbox=None) -> list[AdminArea]:
+        query = select(AdminArea).order_by(AdminArea.level, AdminArea.pcode)
+        if level is not None:
+            query = query.where(AdminArea.level == level)
+        if bbox is not None:
+            query = self._areas_in_bbox(query, bbox)
+        areas = list(self.session.execute(query).scalars())
+        if bbox is not None:
+            areas = self._refine_areas_in_bbox(areas, bbox)
+        return areas
+
+    @abstractmethod
+    def _areas_in_bbox(self, query, bbox):
+        """Narrow an AdminArea query to areas meeting the (minx, miny, maxx, maxy) box."""
+
+    def _refine_areas_in_bbox(self, areas, bbox):
+        return areas
+
+    # --- sites ------------------------------------------------------------------------
+
+    def place_sites(self, sites: Sequence[Site], locator: Locator | None = None) -> SitePlacement:
+        """Set each site's located P-codes, location status and declared-vs-located
+        mismatch from its point. Flushes nothing itself; the objects are updated."""
+        outcome = SitePlacement()
+        if not sites:
+            return outcome
+        locator = locator or self.locator()
+        lons = np.array([s.lon if s.lon is not None else np.nan for s in sites], dtype=float)
+        lats = np.array([s.lat if s.lat is not None else np.nan for s in sites], dtype=float)
+        placement = locator.locate(lons, lats)
+        for i, site in enumerate(sites):
+            for level in (0, 1, 2, 3, 4):
+                codes = placement.pcodes.get(level)
+                setattr(site, f"admin{level}_pcode", codes[i] if codes is not None else None)
+            if site.lon is None or site.lat is None:
+                site.location_status = "no_location"
+                outcome.no_location += 1
+            elif placement.inside_any[i] or not locator.levels:
+                site.location_status = "located" if locator.levels else "no_location"
+                outcome.located += 1
+            else:
+                site.location_status = "outside"
+                outcome.outside += 1
+            site.admin_mismatch = declared_mismatch(site)
+            outcome.mismatched += int(site.admin_mismatch)
+        return outcome
+
+    def relocate_sites(self, site_ids: Iterable[int] | None = None) -> int:
+        """Re-place sites (all, or the given ids) after boundaries or locations changed."""
+        query = select(Site)
+        if site_ids is not None:
+            query = query.where(Site.id.in_(list(site_ids)))
+        sites = list(self.session.execute(query).scalars())
+        self.place_sites(sites)
+        self.session.flush()
+        return len(sites)
+
+    # --- server sequences -------------------------------------------------------------
+
+    def next_seq(self, name: str) -> int:
+        """Take the next value of a named server sequence (row-locked until commit)."""
+        self.session.execute(self._insert_counter_if_missing(name))
+        return self.session.execute(
+            text("UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value"),
+            {"name": name},
+        ).scalar_one()
+
+    @abstractmethod
+    def _insert_counter_if_missing(self, name: str):
+        """An INSERT of the counter row that does nothing when it exists."""
+
+    def current_seq(self, name: str) -> int:
+        value = self.session.execute(select(Counter.value).where(Counter.name == name)).scalar()
+        return value or 0
+
+
+def declared_mismatch(site: Site) -> bool:
+    """Declared admin areas disagree with where the point falls (when both are known)."""
+    for level in (1, 2):
+        declared = getattr(site, f"declared_admin{level}_pcode")
+        located = getattr(site, f"admin{level}_pcode")
+        if declared and located and declared != located:
+            return True
+    return False
+
+
+class SQLiteStore(Store):
+    backend = "sqlite"
+
+    def _areas_in_bbox(self, query, bbox):
+        minx, miny, maxx, maxy = bbox
+        return query.where(
+            AdminArea.max_lon >= minx,
+            AdminArea.min_lon <= maxx,
+            AdminArea.max_lat >= miny,
+            AdminArea.min_lat <= maxy,
+        )
+
+    def _refine_areas_in_bbox(self, areas, bbox):
+        if not areas:
+            return areas
+        box = shapely.box(*bbox)
+        geoms = np.array([a.geom for a in areas], dtype=object)
+        hits = shapely.STRtree(geoms).query(box, predicate="intersects")
+        keep = set(hits.tolist())
+        return [a for i, a in enumerate(areas) if i in keep]
+
+    def _insert_counter_if_missing(self, name):
+        return sqlite_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+class PostGISStore(Store):
+    backend = "postgis"
+
+    def _areas_in_bbox(self, query, bbox):
+        minx, miny, maxx, maxy = bbox
+        envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
+        return query.where(func.ST_Intersects(AdminArea.geom, envelope))
+
+    def _insert_counter_if_missing(self, name):
+        return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+def open_store(session: Session) -> Store:
+    """The store for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return PostGISStore(session)
+    if dialect == "sqlite":
+        return SQLiteStore(session)
+    raise ValueError(f"unsupported database backend: {dialect}")
