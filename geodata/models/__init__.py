@@ -2,16 +2,26 @@
 
 from geodata.models.accounts import ApiToken, AuditEvent, User
 from geodata.models.areas import AdminArea, AdminLevel
+from geodata.models.assessments import Assessment, AssessmentOrigin, Round
 from geodata.models.base import Base, Counter
+from geodata.models.forms import Form, FormVersion
 from geodata.models.sites import Site
+from geodata.models.submissions import QuarantinedSubmission, Submission
 
 __all__ = [
     "AdminArea",
     "AdminLevel",
     "ApiToken",
+    "Assessment",
+    "AssessmentOrigin",
     "AuditEvent",
     "Base",
     "Counter",
+    "Form",
+    "FormVersion",
+    "QuarantinedSubmission",
+    "Round",
     "Site",
+    "Submission",
     "User",
 ]
