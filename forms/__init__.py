@@ -1,8 +1,8 @@
 """Form definitions (XLSForm) and submission validation, free of any web framework or database.
 
-    definition = load_xlsform("site_assessment.xlsx")      # FormDefinition, or FormError
-    problems = check_core_fields(definition)              # [] when publishable
-    result = validate(definition, answers, known_pcodes)  # ValidationResult(ok, data, errors)
+definition = load_xlsform("site_assessment.xlsx")      # FormDefinition, or FormError
+problems = check_core_fields(definition)              # [] when publishable
+result = validate(definition, answers, known_pcodes)  # ValidationResult(ok, data, errors)
 """
 
 from pathlib import Path

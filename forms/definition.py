@@ -44,10 +44,12 @@ class FormDefinition:
         Expressions are compiled here, so a stored definition that no longer compiles raises
         ``FormError`` now rather than during validation.
         """
-        from .validation import plan_for  # noqa: PLC0415 - validation imports this module
+        from .validation import plan_for  # validation imports this module
 
         hxl = {q["name"]: q["hxl"] for q in iter_questions(definition["questions"]) if q["hxl"]}
-        sensitive = tuple(q["name"] for q in iter_questions(definition["questions"]) if q["sensitive"])
+        sensitive = tuple(
+            q["name"] for q in iter_questions(definition["questions"]) if q["sensitive"]
+        )
         loaded = cls(
             form_id=definition["form_id"],
             version=str(definition["version"]),

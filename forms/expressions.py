@@ -9,7 +9,8 @@ Values follow XPath 1.0 coercions closely enough for form logic: an unanswered q
 ``None`` (the empty string in XPath), relational operators compare numbers (ISO dates count
 as days since 1970, as in JavaRosa), ``=`` compares as numbers when either side is a number,
 otherwise as strings. A select_multiple answer is a list and behaves like its space-separated
-string. Evaluation errors (e.g. a bad regex at run time) make the expression false, never raise.
+string. Compiled closures may raise on odd data (``EVALUATION_ERRORS``); callers treat that as
+false, so validation never crashes on an expression.
 
 A compiled expression is called as ``fn(scopes, dot)``: ``scopes`` is the list of answer dicts
 from the submission root down to the current repeat row, ``dot`` the current question's value.
@@ -18,6 +19,7 @@ from the submission root down to the current repeat row, ``dot`` the current que
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable
 from datetime import date
@@ -153,14 +155,25 @@ class _Unsupported(Exception):
 
 
 class _Node:
-    __slots__ = ("fn", "nodeset", "const")
+    """A compiled sub-expression; the flags let parents pick cheaper closures."""
+
+    __slots__ = ("fn", "nodeset", "const", "boolean", "dot")
 
     _NO_CONST = object()
 
-    def __init__(self, fn: Compiled, nodeset: bool = False, const: Any = _NO_CONST):
+    def __init__(
+        self,
+        fn: Compiled,
+        nodeset: bool = False,
+        const: Any = _NO_CONST,
+        boolean: bool = False,
+        dot: bool = False,
+    ):
         self.fn = fn
         self.nodeset = nodeset
         self.const = const
+        self.boolean = boolean  # always returns a Python bool
+        self.dot = dot  # is exactly `.`
 
     @property
     def is_const(self) -> bool:
@@ -243,7 +256,7 @@ class _Parser:
         if kind == "dot":
             if v == "..":
                 raise _Unsupported("'..' paths are not supported")
-            return _Node(lambda s, d: d)
+            return _Node(lambda s, d: d, dot=True)
         if kind == "op" and v == "(":
             node = self.parse_or()
             self.expect(")")
@@ -295,9 +308,13 @@ def _scalar(node: _Node) -> _Node:
 
 def _logic(op: str, a: _Node, b: _Node) -> _Node:
     fa, fb = a.fn, b.fn
+    if a.boolean and b.boolean:
+        if op == "and":
+            return _Node(lambda s, d: fa(s, d) and fb(s, d), boolean=True)
+        return _Node(lambda s, d: fa(s, d) or fb(s, d), boolean=True)
     if op == "and":
-        return _Node(lambda s, d: to_bool(fa(s, d)) and to_bool(fb(s, d)))
-    return _Node(lambda s, d: to_bool(fa(s, d)) or to_bool(fb(s, d)))
+        return _Node(lambda s, d: to_bool(fa(s, d)) and to_bool(fb(s, d)), boolean=True)
+    return _Node(lambda s, d: to_bool(fa(s, d)) or to_bool(fb(s, d)), boolean=True)
 
 
 def _equal(x: Any, y: Any) -> bool:
@@ -311,17 +328,31 @@ def _equal(x: Any, y: Any) -> bool:
 
 def _equality(op: str, a: _Node, b: _Node) -> _Node:
     fa, fb = a.fn, b.fn
+    if b.is_const and b.const == "":  # `${q} = ''`: the XLSForm idiom for "not answered"
+
+        def empty(s, d):
+            x = fa(s, d)
+            return x is None or x == "" or x == []
+
+        if op == "=":
+            return _Node(empty, boolean=True)
+        return _Node(lambda s, d: not empty(s, d), boolean=True)
+    if b.is_const and type(b.const) is str:  # `${q} = 'choice'`, the usual relevance test
+        c = b.const
+
+        def equal_text(s, d):
+            x = fa(s, d)
+            return x == c if type(x) is str else _equal(x, c)
+
+        if op == "=":
+            return _Node(equal_text, boolean=True)
+        return _Node(lambda s, d: not equal_text(s, d), boolean=True)
     if op == "=":
-        return _Node(lambda s, d: _equal(fa(s, d), fb(s, d)))
-    return _Node(lambda s, d: not _equal(fa(s, d), fb(s, d)))
+        return _Node(lambda s, d: _equal(fa(s, d), fb(s, d)), boolean=True)
+    return _Node(lambda s, d: not _equal(fa(s, d), fb(s, d)), boolean=True)
 
 
-_RELATIONS = {
-    "<": lambda x, y: x < y,
-    "<=": lambda x, y: x <= y,
-    ">": lambda x, y: x > y,
-    ">=": lambda x, y: x >= y,
-}
+_RELATIONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 def _relational(op: str, a: _Node, b: _Node) -> _Node:
@@ -329,8 +360,14 @@ def _relational(op: str, a: _Node, b: _Node) -> _Node:
     fa, fb = a.fn, b.fn
     if b.is_const:  # the common `. >= 0` shape: coerce the constant once
         c = to_number(b.const)
-        return _Node(lambda s, d: rel(to_number(fa(s, d)), c))
-    return _Node(lambda s, d: rel(to_number(fa(s, d)), to_number(fb(s, d))))
+        if a.dot:
+
+            def dot_vs_constant(s, d):
+                return rel(d if type(d) is int else to_number(d), c)
+
+            return _Node(dot_vs_constant, boolean=True)
+        return _Node(lambda s, d: rel(to_number(fa(s, d)), c), boolean=True)
+    return _Node(lambda s, d: rel(to_number(fa(s, d)), to_number(fb(s, d))), boolean=True)
 
 
 def _divide(x: float, y: float) -> float:
@@ -503,15 +540,44 @@ def compile_expression(text: str, resolve: Resolver, *, question: str, column: s
             f"unknown question {exc.args[0]!r}."
         ) from None
     fn = node.fn
+    fn.returns_bool = node.boolean  # lets callers skip to_bool()
+    return fn
 
-    def safe(scopes: list, dot: Any) -> Any:
-        try:
-            return fn(scopes, dot)
-        except (ArithmeticError, ValueError, TypeError):
-            return _NAN  # a run-time oddity makes the expression false, never a crash
 
-    return safe
+# What a compiled expression may raise on odd data; callers treat it as "false".
+EVALUATION_ERRORS = (ArithmeticError, ValueError, TypeError, AttributeError)
+
+
+_BOUND = r"\s*\.\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*"
+_BOUNDS = re.compile(rf"^{_BOUND}(?:and{_BOUND})?$")
+
+
+def constraint_bounds(text: str) -> dict[str, Any] | None:
+    """The range of a constraint made only of bounds on ``.`` (``. >= 0 and . <= 100``).
+
+    Returns keyword arguments for ``answers.Bounds``, or None for any other constraint.
+    Such constraints are checked by the answer's marshmallow field (rules ``min``/``max``)
+    instead of the evaluator: the same test, but free on the fast path.
+    """
+    m = _BOUNDS.match(text or "")
+    if not m:
+        return None
+    out: dict[str, Any] = {}
+    for op, number in ((m[1], m[2]), (m[3], m[4])):
+        if op is None:
+            continue
+        value = float(number) if "." in number else int(number)
+        side = "low" if op.startswith(">") else "high"
+        if side in out:
+            return None  # two lower bounds: leave it to the evaluator
+        out[side] = value
+        out[f"{side}_inclusive"] = op.endswith("=")
+    return out
 
 
 def evaluates_true(fn: Compiled, scopes: list, dot: Any = None) -> bool:
-    return to_bool(fn(scopes, dot))
+    """Run a compiled expression as a condition: true, or false on any run-time oddity."""
+    try:
+        return to_bool(fn(scopes, dot))
+    except EVALUATION_ERRORS:
+        return False

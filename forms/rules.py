@@ -56,31 +56,33 @@ def apply(data: dict[str, Any], errors: list[dict[str, str]]) -> None:
 
     get = data.get
     households, individuals = get("households"), get("individuals")
-    if _number(households) and _number(individuals) and individuals < households:
+    individuals_given = type(individuals) is int or type(individuals) is float
+    if individuals_given and _number(households) and individuals < households:
         add(
             "individuals",
             "compare",
             f"Individuals ({individuals}) cannot be fewer than households ({households}).",
         )
 
-    if _number(individuals):
-        given = [get(name) for name in SADD_FIELDS]
-        if any(_number(v) for v in given):
-            total = sum(v for v in given if _number(v))
-            if total != individuals:
-                add(
-                    "individuals",
-                    "sum",
-                    f"The sex and age counts add up to {total}, "
-                    f"but individuals is {individuals}; they must be equal.",
-                )
+    if individuals_given:
+        total, any_given = 0, False
+        for name in SADD_FIELDS:
+            v = get(name)
+            if type(v) is int or type(v) is float:
+                total += v
+                any_given = True
+        if any_given and total != individuals:
+            add(
+                "individuals",
+                "sum",
+                f"The sex and age counts add up to {total}, "
+                f"but individuals is {individuals}; they must be equal.",
+            )
 
     origins = get("origins")
-    if origins and _number(individuals):
+    if origins and individuals_given:
         from_origins = sum(
-            row["origin_individuals"]
-            for row in origins
-            if _number(row.get("origin_individuals"))
+            row["origin_individuals"] for row in origins if _number(row.get("origin_individuals"))
         )
         if from_origins > individuals:
             add(

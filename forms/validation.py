@@ -21,10 +21,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 from . import rules
-from .answers import SLOW, RowsAnswer, answer_field
+from .answers import SLOW, Bounds, RowsAnswer, answer_field
 from .definition import FormDefinition
 from .errors import FormError
-from .expressions import Compiled, compile_expression, to_bool, to_string
+from .expressions import (
+    EVALUATION_ERRORS,
+    Compiled,
+    compile_expression,
+    constraint_bounds,
+    to_bool,
+    to_string,
+)
 
 _REF = re.compile(r"\$\{([^}]*)\}")
 
@@ -54,8 +61,8 @@ def validate(
     ending in ``admin<N>_pcode``) are checked only for levels present in the mapping.
     ``language`` picks the form's own messages and labels (default: the form's default).
     """
-    plan = plan_for(definition)
-    if not isinstance(data, Mapping):
+    plan = definition._cache.get("plan") or plan_for(definition)
+    if type(data) is not dict and not isinstance(data, Mapping):
         error = {"field": "", "rule": "type", "message": "Expected an object of answers."}
         return ValidationResult(False, {}, [error])
     lang = language or plan.default_language
@@ -82,6 +89,7 @@ class _Field:
         "fast",
         "field",
         "conditions",
+        "relevant",
         "required",
         "required_message",
         "constraint",
@@ -102,6 +110,11 @@ class _Scope:
         self.passive: set[str] = set()  # notes: accepted when empty, never stored
         self.repeats: dict[str, _Scope] = {}
         self.schema: Schema | None = None
+        # Questions visited for every item (relevance, required, repeat rows), in form order,
+        # and questions checked only when answered (constraint, P-code): most questions of a
+        # long form are unanswered and should cost nothing.
+        self.gated: list[_Field] = []
+        self.checked: list[_Field] = []
 
 
 class _Plan:
@@ -185,6 +198,14 @@ def _fill_scope(
     scope.schema = Schema.from_dict(schema_fields, name=f"Answers_{scope.name or 'root'}")()
     for f in scope.fields:
         f.field = scope.schema.fields[f.name]  # the bound field is the one the schema uses
+        f.relevant = _all_of(f.conditions)
+        f.constraint = _as_bool(f.constraint)
+        if callable(f.required):
+            f.required = _as_bool(f.required)
+        if f.conditions or f.required is not False or f.rows is not None:
+            scope.gated.append(f)
+        if f.constraint is not None or f.pcode_level is not None:
+            scope.checked.append(f)
 
 
 def _fill_fields(scope, questions, chain, conditions, problems, schema_fields) -> None:
@@ -206,9 +227,17 @@ def _fill_fields(scope, questions, chain, conditions, problems, schema_fields) -
             required = _compile(required, chain, q, "required", problems) or False
         f.required = required if required is not None else False
         f.required_message = _message(q.get("required_message"))
-        f.constraint = _compile(q.get("constraint"), chain, q, "constraint", problems)
         f.constraint_text = q.get("constraint")
         f.constraint_message = _message(q.get("constraint_message"))
+        bounds = None
+        if qtype in ("integer", "decimal") and f.constraint_text:
+            limits = constraint_bounds(f.constraint_text)
+            if limits is not None:
+                bounds = Bounds(**limits)
+        if bounds is None:
+            f.constraint = _compile(f.constraint_text, chain, q, "constraint", problems)
+        else:
+            f.constraint = None  # checked by the answer field instead
         f.pcode_level = q.get("pcode_level")
         if qtype == "repeat":
             child = scope.repeats[f.name]
@@ -218,10 +247,30 @@ def _fill_fields(scope, questions, chain, conditions, problems, schema_fields) -
             f.fast = _rows_fast
         else:
             f.rows = None
-            schema_fields[f.name] = answer_field(q)
+            schema_fields[f.name] = answer_field(q, bounds)
             f.fast = schema_fields[f.name].fast if hasattr(schema_fields[f.name], "fast") else None
         scope.fields.append(f)
         scope.by_name[f.name] = f
+
+
+def _as_bool(fn: Compiled | None) -> Compiled | None:
+    """Make a compiled expression return a Python bool, at plan time rather than per call."""
+    if fn is None or fn.returns_bool:
+        return fn
+    return lambda scopes, dot: to_bool(fn(scopes, dot))
+
+
+def _all_of(conditions: tuple[Compiled, ...]) -> Compiled | None:
+    """One closure for a question's own relevance and those of its enclosing groups."""
+    conditions = tuple(_as_bool(c) for c in conditions)
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    if len(conditions) == 2:
+        first, second = conditions
+        return lambda scopes, dot: first(scopes, dot) and second(scopes, dot)
+    return lambda scopes, dot: all(c(scopes, dot) for c in conditions)
 
 
 def _rows_fast(value: Any) -> Any:
@@ -275,6 +324,7 @@ def _check_scope(
     values: dict[str, Any] = {}
     invalid: set[str] = set()
     by_name = scope.by_name
+    slow = SLOW
     for key, value in raw.items():
         f = by_name.get(key)
         if f is None:
@@ -288,65 +338,70 @@ def _check_scope(
                 }
             )
             continue
-        if value is None or value == "" or value == []:
-            continue  # unanswered, as ODK sends empty elements
-        clean = f.fast(value)
-        if clean is SLOW:
+        clean = f.fast(value)  # clean values pass here; empty or odd ones go the long way
+        if clean is slow:
+            if value is None or value == "" or value == []:
+                continue  # unanswered, as ODK sends empty elements
             try:
                 clean = f.field.deserialize(value)
             except ValidationError as exc:
                 invalid.add(key)
-                message = exc.messages[0] if isinstance(exc.messages, list) else str(exc)
-                label = _text(f.labels, lang, key)
-                errors.append(
-                    {
-                        "field": prefix + key,
-                        "rule": exc.kwargs.get("rule", "type"),
-                        "message": f"{label}: {message}",
-                    }
-                )
+                rule = exc.kwargs.get("rule", "type")
+                if rule in ("min", "max") and f.constraint_message:  # the form's own words
+                    message = _text(f.constraint_message, lang, "")([*parents, raw])
+                else:
+                    message = exc.messages[0] if isinstance(exc.messages, list) else str(exc)
+                    message = f"{_text(f.labels, lang, key)}: {message}"
+                errors.append({"field": prefix + key, "rule": rule, "message": message})
                 continue
         values[key] = clean
 
     scopes = [*parents, values]
-    for f in scope.fields:
+    # Pass 1, in form order: relevance (dropping answers that do not apply), required, repeats.
+    for f in scope.gated:
         name = f.name
-        if f.conditions:
-            relevant = True
-            for condition in f.conditions:
-                if not to_bool(condition(scopes, None)):
-                    relevant = False
-                    break
-            if not relevant:
+        relevant = f.relevant
+        if relevant is not None:
+            try:
+                applies = relevant(scopes, None)
+            except EVALUATION_ERRORS:
+                applies = False
+            if not applies:
                 values.pop(name, None)  # ODK clears answers to questions that do not apply
                 continue
         value = values.get(name)
         if value is None:
             required = f.required
             if required is not False and name not in invalid:
-                if required is True or to_bool(required(scopes, None)):
-                    message = (
-                        _text(f.required_message, lang, "")(scopes)
-                        if f.required_message
-                        else f"{_text(f.labels, lang, name)}: an answer is required."
-                    )
-                    errors.append({"field": prefix + name, "rule": "required", "message": message})
+                if required is not True:
+                    try:
+                        required = required(scopes, None)
+                    except EVALUATION_ERRORS:
+                        required = False
+                if required:
+                    errors.append(_required_error(f, prefix, scopes, lang))
             continue
         if f.rows is not None:
-            value = [
-                _check_scope(f.rows, row, scopes, f"{prefix}{name}.{i}.", errors, known_pcodes, lang)
+            values[name] = [
+                _check_scope(
+                    f.rows, row, scopes, f"{prefix}{name}.{i}.", errors, known_pcodes, lang
+                )
                 for i, row in enumerate(value)
             ]
-            values[name] = value
-        if f.constraint is not None and not to_bool(f.constraint(scopes, value)):
-            if f.constraint_message:
-                message = _text(f.constraint_message, lang, "")(scopes)
-            else:
-                message = (
-                    f"{_text(f.labels, lang, name)}: the answer {to_string(value)!r} "
-                    f"is not accepted ({f.constraint_text})."
-                )
-            errors.append({"field": prefix + name, "rule": "constraint", "message": message})
+
+    # Pass 2, on the answers that remain: constraints and P-codes.
+    for f in scope.checked:
+        name = f.name
+        value = values.get(name)
+        if value is None:
+            continue
+        if f.constraint is not None:
+            try:
+                passed = f.constraint(scopes, value)
+            except EVALUATION_ERRORS:
+                passed = False
+            if not passed:
+                errors.append(_constraint_error(f, value, prefix, scopes, lang))
         if f.pcode_level is not None and known_pcodes is not None:
             codes = known_pcodes.get(f.pcode_level)
             if codes is not None and value not in codes:
@@ -358,3 +413,22 @@ def _check_scope(
                     }
                 )
     return values
+
+
+def _required_error(f: _Field, prefix: str, scopes: list, lang: str) -> dict[str, str]:
+    if f.required_message:
+        message = _text(f.required_message, lang, "")(scopes)
+    else:
+        message = f"{_text(f.labels, lang, f.name)}: an answer is required."
+    return {"field": prefix + f.name, "rule": "required", "message": message}
+
+
+def _constraint_error(f: _Field, value: Any, prefix: str, scopes: list, lang: str) -> dict:
+    if f.constraint_message:
+        message = _text(f.constraint_message, lang, "")(scopes)
+    else:
+        message = (
+            f"{_text(f.labels, lang, f.name)}: the answer {to_string(value)!r} "
+            f"is not accepted ({f.constraint_text})."
+        )
+    return {"field": prefix + f.name, "rule": "constraint", "message": message}

@@ -66,7 +66,9 @@ def load_xlsform(source: Source, filename: str | None = None) -> FormDefinition:
     except PyXFormError as exc:
         raise FormError(str(exc)) from None
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
-        raise FormError(f"{filename or 'The file'} could not be read as an XLSForm: {exc}") from None
+        raise FormError(
+            f"{filename or 'The file'} could not be read as an XLSForm: {exc}"
+        ) from None
     return _from_pyxform(result._pyxform, result.xform, tuple(warnings))
 
 

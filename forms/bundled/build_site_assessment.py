@@ -347,7 +347,12 @@ SURVEY = [
             "Les effectifs par sexe et âge totalisent ${sadd_total}, et non ${individuals}.",
             relevant=f"({SADD_GIVEN}) and ${{sadd_total}} != ${{individuals}}",
         ),
-        count("returnee_households", "Returnee households", "Ménages retournés", "#affected+returnees+hh"),
+        count(
+            "returnee_households",
+            "Returnee households",
+            "Ménages retournés",
+            "#affected+returnees+hh",
+        ),
         count(
             "returnee_individuals",
             "Returnee individuals",
