@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from forms import load_bundled_site_assessment, validate  # noqa: E402
 from forms.bundled.example import example_site_assessment  # noqa: E402
 
-
 KNOWN_PCODES = {
     1: frozenset({"SD01", "SD02", "SD03", "SD04"}),
     2: frozenset({"SD04111", "SD04112", "SD02101"}),

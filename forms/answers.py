@@ -151,7 +151,7 @@ class TextAnswer(fields.Field):
 
     @staticmethod
     def fast(value: Any) -> Any:
-        return value if type(value) is str else SLOW
+        return value if type(value) is str and value else SLOW  # "" means unanswered
 
 
 class ChoiceAnswer(fields.Field):

@@ -95,10 +95,9 @@ CORE_FIELD_NAMES = frozenset(f.name for f in CORE_FIELDS)
 
 def _scoped_questions(questions: list[dict], repeat: str | None, out: dict) -> None:
     for q in questions:
+        out.setdefault((repeat, q["name"]), q)  # groups too: a core repeat turned group is named
         if q["type"] == "group":
             _scoped_questions(q["children"], repeat, out)
-            continue
-        out.setdefault((repeat, q["name"]), q)
         if q["type"] == "repeat":
             _scoped_questions(q["children"], q["name"], out)
 

@@ -420,9 +420,12 @@ def _round(x: Any, places: Any = 0) -> float:
 
 
 def _sum(values: Any) -> float | int:
+    # Unanswered entries are skipped rather than making the total NaN as strict XPath would:
+    # "origins so far add up to more than the site" should work while rows are half filled.
     total: float | int = 0
     for v in values if type(values) is list else [values]:
-        total += to_number(v)
+        if v is not None and v != "":
+            total += to_number(v)
     return total
 
 

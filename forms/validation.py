@@ -274,7 +274,7 @@ def _all_of(conditions: tuple[Compiled, ...]) -> Compiled | None:
 
 
 def _rows_fast(value: Any) -> Any:
-    if type(value) is list:
+    if type(value) is list and value:
         for row in value:
             if type(row) is not dict:
                 return SLOW
