@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -142,3 +147,17 @@ def test_generator_reproduces_the_committed_spreadsheet(tmp_path):
         "forms/bundled/site_assessment.xlsx is out of date: "
         "run python -m forms.bundled.build_site_assessment"
     )
+
+
+def test_xform_does_not_depend_on_hash_seed(bundled):
+    # Sets and dicts must not leak into the XML: another process must produce the same bytes.
+    code = (
+        "import hashlib, forms; "
+        "print(hashlib.sha256(forms.load_bundled_site_assessment().xform.encode()).hexdigest())"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == hashlib.sha256(bundled.xform.encode()).hexdigest()

@@ -400,3 +400,32 @@ def test_schema_is_marshmallow(bundled):
     assert isinstance(schema, Schema)
     assert {"households", "location", "origins"} <= set(schema.fields)
     assert "population" not in schema.fields  # groups are transparent
+
+
+def test_nested_repeats_resolve_names_outward(make_form):
+    form = make_form(
+        [
+            {"type": "integer", "name": "limit", "label": "Limit"},
+            {"type": "begin_repeat", "name": "outer", "label": "Outer"},
+            {"type": "integer", "name": "cap", "label": "Cap"},
+            {"type": "begin_repeat", "name": "inner", "label": "Inner"},
+            {
+                "type": "integer",
+                "name": "v",
+                "label": "V",
+                "constraint": ". <= ${cap} and . <= ${limit}",
+            },
+            {"type": "end_repeat", "name": ""},
+            {"type": "end_repeat", "name": ""},
+        ]
+    )
+    data = {
+        "limit": 10,
+        "outer": [{"cap": 5, "inner": [{"v": 4}, {"v": 6}]}, {"cap": 20, "inner": [{"v": 11}]}],
+    }
+    result = validate(form, data)
+    assert rules_of(result) == {
+        ("outer.0.inner.1.v", "constraint"),
+        ("outer.1.inner.0.v", "constraint"),
+    }
+    assert result.data["outer"][0]["inner"][0] == {"v": 4}
