@@ -79,6 +79,10 @@ class Unprocessable(ApiError):
     status, code, message = 422, "unprocessable", "The content is well-formed but not acceptable."
 
 
+class InvalidForm(ApiError):
+    status, code, message = 422, "invalid_form", "The form cannot be published."
+
+
 class TooManyRequests(ApiError):
     status, code, message = 429, "too_many_requests", "Too many requests; try again later."
 

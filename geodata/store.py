@@ -280,10 +280,18 @@ class Store(ABC):
 
     def next_seq(self, name: str) -> int:
         """Take the next value of a named server sequence (row-locked until commit)."""
+        return self.next_seq_block(name, 1)
+
+    def next_seq_block(self, name: str, count: int) -> int:
+        """Take `count` consecutive values of a named sequence; returns the last one.
+
+        The counter row stays locked until the caller commits, so values become visible in
+        the order they were taken: a reader's cursor never skips a late commit.
+        """
         self.session.execute(self._insert_counter_if_missing(name))
         return self.session.execute(
-            text("UPDATE counters SET value = value + 1 WHERE name = :name RETURNING value"),
-            {"name": name},
+            text("UPDATE counters SET value = value + :count WHERE name = :name RETURNING value"),
+            {"name": name, "count": count},
         ).scalar_one()
 
     @abstractmethod

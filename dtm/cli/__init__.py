@@ -27,7 +27,8 @@ def transaction(*expected: type[Exception]):
 
 
 def init_app(app: Flask) -> None:
-    from dtm.cli import accounts, boundaries, demo
+    from dtm.cli import accounts, assessments, boundaries, demo, forms
 
-    for group in (accounts.users, accounts.tokens, boundaries.boundaries, demo.demo):
+    for group in (accounts.users, accounts.tokens, boundaries.boundaries, demo.demo,
+                  forms.forms, assessments.assessments):
         app.cli.add_command(group)

@@ -36,7 +36,10 @@ class Submission(Base):
     form_id: Mapped[str] = mapped_column(String(100), nullable=False)
     form_version: Mapped[str] = mapped_column(String(100), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    data: Mapped[dict] = mapped_column(JSON, nullable=False)
+    data: Mapped[dict] = mapped_column(JSON, nullable=False)  # cleaned, typed answers
+    # The answers exactly as sent, kept only when cleaning changed them (e.g. dropped a
+    # non-relevant answer), so nothing a device sent is ever lost.
+    raw_data: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="current")
     source: Mapped[str] = mapped_column(String(16), nullable=False)
     device_id: Mapped[str | None] = mapped_column(String(200))

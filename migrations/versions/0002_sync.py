@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 08:17:15.255685
+Create Date: 2026-11-23 08:20:30.790163
 
 """
 from alembic import op
@@ -100,6 +100,7 @@ def upgrade():
     sa.Column('form_version', sa.String(length=100), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('raw_data', sa.JSON(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('device_id', sa.String(length=200), nullable=True),

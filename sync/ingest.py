@@ -1,0 +1,602 @@
+"""Ingest a batch of submissions: exactly once, whatever the network does.
+
+Why it works this way:
+
+* The client's UUID is the idempotency key and the primary business key. The same id with
+  the same canonical content is a `duplicate` (a no-op that acknowledges it: the "stored,
+  but the answer was lost" case, which is what makes retries safe); the same id with other
+  content is a `conflict`, kept in quarantine for a person and never overwriting anything.
+* A unique key, not a read-then-write, settles races: submissions are inserted with
+  `ON CONFLICT (submission_id) DO NOTHING RETURNING`, and any id another request inserted
+  first is re-read and classified as duplicate or conflict.
+* An edit names the version it replaces (`base_version`); it becomes the new current
+  version only if that base is still current, checked by a conditional UPDATE that row-locks
+  the base, so two concurrent edits cannot both win.
+* Everything of one batch is flushed in the caller's transaction (committed once at the
+  edge): a crash leaves every item either stored or not, and resending completes it. If the
+  database refuses the batch (a constraint we did not foresee), items are retried one by one
+  in savepoints so one bad item never fails the others: it is quarantined instead.
+* Work is done in bulk with SQLAlchemy Core (one statement per table per batch): the
+  target is thousands of items per second on SQLite.
+* Nothing is ordered by device time: order is the server's `seq`; device time, server
+  receive time and the batch's clock skew are all stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from forms.definition import FormDefinition
+from forms.registry import find_version, loaded_definition
+from forms.validation import validate
+from geodata.models import (
+    Assessment,
+    AssessmentOrigin,
+    QuarantinedSubmission,
+    Round,
+    Site,
+    Submission,
+)
+from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
+from geodata.models.base import utcnow
+from geodata.store import declared_mismatch, open_store
+from sync.canonical import content_hash
+
+CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = "created", "duplicate", "updated", "conflict", "invalid"
+ACKNOWLEDGED = frozenset({CREATED, DUPLICATE, UPDATED})
+SITE_SEQUENCE = "reference"
+MAX_ID_LENGTH = 100
+
+
+@dataclass
+class ItemResult:
+    id: str | None
+    status: str
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "errors": self.errors}
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """Where a batch came from: stored with every item it holds."""
+
+    source: str = "sync"
+    device_id: str | None = None
+    submitted_by: int | None = None
+    received_at: datetime = field(default_factory=utcnow)
+    clock_skew_seconds: float | None = None
+    batch_id: str | None = None
+
+
+@dataclass
+class _Item:
+    index: int
+    id: str
+    form_id: str
+    form_version: str
+    base_version: str | None
+    collected_at: str | None
+    raw_data: dict
+    hash: str
+    payload: Any
+    data: dict | None = None  # cleaned answers, once valid
+    record_pk: int | None = None  # form version primary key
+    root_id: str | None = None
+
+
+def ingest_batch(session: Session, items: Sequence[Any], context: BatchContext) -> list[ItemResult]:
+    """Store a batch; one result per item, in order. Flushes; the caller commits."""
+    results: list[ItemResult | None] = [None] * len(items)
+    quarantine: list[dict] = []
+    forms = _FormCache(session)
+    parsed: list[_Item] = []
+    for index, raw in enumerate(items):
+        item, errors = _parse_item(index, raw)
+        if item is not None:
+            record = forms.get(item.form_id, item.form_version)
+            if record is None:
+                errors = [_error("form_version", "unknown_form",
+                                 f"Form '{item.form_id}' has no published version "
+                                 f"'{item.form_version}' on this server.")]
+            else:
+                item.record_pk = record[0]
+        if errors:
+            results[index] = ItemResult(_raw_id(raw), INVALID, errors)
+            quarantine.append(_quarantine_row(raw, item, INVALID, errors, context))
+        else:
+            parsed.append(item)
+
+    accepted = _classify(session, parsed, forms, results, quarantine, context)
+    if accepted:
+        _write_accepted(session, accepted, results, quarantine, context)
+    _insert_quarantine(session, quarantine)
+    session.flush()
+    return [r if r is not None else ItemResult(None, INVALID, []) for r in results]
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
+    if not isinstance(raw, Mapping):
+        return None, [_error("", "type", "Each item must be a JSON object.")]
+    errors = []
+    item_id = _uuid(raw.get("id"))
+    if raw.get("id") in (None, ""):
+        errors.append(_error("id", "required", "The item has no id (a client-generated UUID)."))
+    elif item_id is None:
+        errors.append(_error("id", "uuid", f"The id {str(raw.get('id'))[:60]!r} is not a UUID."))
+    base_version = raw.get("base_version")
+    if base_version is not None and _uuid(base_version) is None:
+        errors.append(_error("base_version", "uuid", "base_version must be null or a UUID."))
+    for key in ("form_id", "form_version"):
+        value = raw.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and key == "form_version":
+            continue
+        if not isinstance(value, str) or not value.strip():
+            errors.append(_error(key, "required", f"{key} must be a non-empty string."))
+    collected_at = raw.get("collected_at")
+    if collected_at is not None and not isinstance(collected_at, str):
+        errors.append(_error("collected_at", "type", "collected_at must be an ISO 8601 string."))
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        errors.append(_error("data", "type", "data must be an object of answers."))
+    if errors:
+        return None, errors
+    form_version = str(raw["form_version"])
+    base = _uuid(base_version) if base_version is not None else None
+    return _Item(
+        index=index, id=item_id, form_id=raw["form_id"], form_version=form_version,
+        base_version=base, collected_at=collected_at[:64] if collected_at else None,
+        raw_data=data, hash=content_hash(raw["form_id"], form_version, base, data), payload=raw,
+    ), []
+
+
+def _uuid(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _raw_id(raw: Any) -> str | None:
+    if isinstance(raw, Mapping) and isinstance(raw.get("id"), str | int):
+        return str(raw.get("id"))[:MAX_ID_LENGTH]
+    return None
+
+
+def _error(field_name: str, rule: str, message: str) -> dict:
+    return {"field": field_name, "rule": rule, "message": message}
+
+
+class _FormCache:
+    """Form versions named in a batch: (primary key, FormDefinition) or None if unknown."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.found: dict[tuple[str, str], tuple[int, FormDefinition] | None] = {}
+
+    def get(self, form_id: str, version: str) -> tuple[int, FormDefinition] | None:
+        key = (form_id, version)
+        if key not in self.found:
+            record = find_version(self.session, form_id, version)
+            self.found[key] = (record.id, loaded_definition(record)) if record else None
+        return self.found[key]
+
+
+# --- classification -------------------------------------------------------------------
+
+
+def _classify(session, items: list[_Item], forms: _FormCache, results, quarantine,
+              context) -> list[_Item]:
+    """Decide each item's fate in input order; return the items to store."""
+    if not items:
+        return []
+    ids = [i.id for i in items]
+    stored = dict(_rows_in(session, select(Submission.submission_id, Submission.content_hash),
+                           Submission.submission_id, ids))
+    refused = {}
+    for sid, digest, errors in _rows_in(
+        session,
+        select(QuarantinedSubmission.submission_id, QuarantinedSubmission.content_hash,
+               QuarantinedSubmission.errors).where(QuarantinedSubmission.reason == INVALID),
+        QuarantinedSubmission.submission_id, ids,
+    ):
+        refused[(sid, digest)] = errors
+    bases = {i.base_version for i in items if i.base_version}
+    heads = {sid: (root, status) for sid, root, status in _rows_in(
+        session, select(Submission.submission_id, Submission.root_id, Submission.status),
+        Submission.submission_id, list(bases))}
+    known_pcodes = open_store(session).known_pcodes()
+
+    seen: dict[str, str] = {}
+    accepted: list[_Item] = []
+    for item in items:
+        previous = stored.get(item.id) or seen.get(item.id)
+        if previous is not None:
+            if previous == item.hash:
+                results[item.index] = ItemResult(item.id, DUPLICATE)
+            else:
+                _conflict(item, results, quarantine, context, "id",
+                          "A different record with this id is already stored; this copy was "
+                          "kept for review and nothing was overwritten.")
+            continue
+        if (item.id, item.hash) in refused:
+            results[item.index] = ItemResult(item.id, INVALID, refused[(item.id, item.hash)])
+            continue
+        _, definition = forms.get(item.form_id, item.form_version)
+        outcome = validate(definition, item.raw_data, known_pcodes)
+        if not outcome.ok:
+            results[item.index] = ItemResult(item.id, INVALID, outcome.errors)
+            quarantine.append(_quarantine_row(item.payload, item, INVALID, outcome.errors, context))
+            continue
+        item.data = outcome.data
+        if item.base_version:
+            head = heads.get(item.base_version)
+            if head is None:
+                _conflict(item, results, quarantine, context, "base_version",
+                          "The version this edit replaces is not on the server; the edit was "
+                          "kept for review.")
+                continue
+            root, status = head
+            if status != "current":
+                _conflict(item, results, quarantine, context, "base_version",
+                          "This edit is based on a version that has since been replaced; both "
+                          "were kept for review.")
+                continue
+            item.root_id = root
+            heads[item.base_version] = (root, "superseded")
+        else:
+            item.root_id = item.id
+        heads[item.id] = (item.root_id, "current")
+        seen[item.id] = item.hash
+        accepted.append(item)
+    return accepted
+
+
+def _conflict(item: _Item, results, quarantine, context, field_name: str, message: str) -> None:
+    errors = [_error(field_name, "conflict", message)]
+    results[item.index] = ItemResult(item.id, CONFLICT, errors)
+    quarantine.append(_quarantine_row(item.payload, item, CONFLICT, errors, context))
+
+
+def _rows_in(session, query, column, values: list, chunk: int = 500):
+    for start in range(0, len(values), chunk):
+        yield from session.execute(query.where(column.in_(values[start : start + chunk]))).all()
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _write_accepted(session, accepted: list[_Item], results, quarantine, context) -> None:
+    """Store accepted items in bulk; if the database refuses, isolate items one by one."""
+    try:
+        with session.begin_nested():
+            _store(session, accepted, results, quarantine, context)
+        return
+    except DBAPIError:
+        pass  # fall through: find the item the database refuses, keep the others
+    for item in accepted:
+        try:
+            with session.begin_nested():
+                _store(session, [item], results, quarantine, context)
+        except DBAPIError as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            errors = [_error("", "store", f"The store refused this record ({reason}); it was "
+                                          "kept for review.")]
+            results[item.index] = ItemResult(item.id, INVALID, errors)
+            quarantine.append(_quarantine_row(item.payload, item, INVALID, errors, context))
+
+
+def _store(session, items: list[_Item], results, quarantine, context) -> None:
+    dialect = session.get_bind().dialect.name
+    items = _supersede_bases(session, items, results, quarantine, context)
+    rows = [{
+        "submission_id": i.id, "root_id": i.root_id, "base_version": i.base_version,
+        "form_version_pk": i.record_pk, "form_id": i.form_id, "form_version": i.form_version,
+        "content_hash": i.hash, "data": i.data,
+        "raw_data": None if i.data == i.raw_data else i.raw_data,
+        "status": "current", "source": context.source, "device_id": context.device_id,
+        "submitted_by": context.submitted_by, "collected_at": i.collected_at,
+        "received_at": context.received_at, "clock_skew_seconds": context.clock_skew_seconds,
+        "batch_id": context.batch_id,
+    } for i in items]
+    if not rows:
+        return
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (insert(Submission).on_conflict_do_nothing(index_elements=["submission_id"])
+                 .returning(Submission.submission_id, Submission.seq))
+    inserted = dict(session.execute(statement, rows).all())
+    raced = [i for i in items if i.id not in inserted]
+    if raced:  # another request stored these ids between our read and our insert
+        _classify_raced(session, raced, results, quarantine, context)
+        items = [i for i in items if i.id in inserted]
+    site_pks = _upsert_sites(session, items)
+    _insert_assessments(session, items, inserted, site_pks)
+    for item in items:
+        results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
+
+
+def _supersede_bases(session, items, results, quarantine, context) -> list[_Item]:
+    """Mark each edit's base as superseded, if it still is current; else the edit conflicts."""
+    kept = []
+    for item in items:
+        if not item.base_version:
+            kept.append(item)
+            continue
+        changed = session.execute(
+            update(Submission)
+            .where(Submission.submission_id == item.base_version, Submission.status == "current")
+            .values(status="superseded")
+        ).rowcount
+        if changed == 1:
+            session.execute(update(Assessment).where(
+                Assessment.submission_id == item.base_version).values(current=False))
+            kept.append(item)
+        else:
+            same = session.execute(select(Submission.content_hash).where(
+                Submission.submission_id == item.id)).scalar()
+            if same == item.hash:
+                results[item.index] = ItemResult(item.id, DUPLICATE)
+            else:
+                _conflict(item, results, quarantine, context, "base_version",
+                          "This edit is based on a version that has since been replaced; both "
+                          "were kept for review.")
+    return kept
+
+
+def _classify_raced(session, raced, results, quarantine, context) -> None:
+    stored = dict(_rows_in(session, select(Submission.submission_id, Submission.content_hash),
+                           Submission.submission_id, [i.id for i in raced]))
+    for item in raced:
+        if stored.get(item.id) == item.hash:
+            results[item.index] = ItemResult(item.id, DUPLICATE)
+        else:
+            _conflict(item, results, quarantine, context, "id",
+                      "A different record with this id is already stored; this copy was kept "
+                      "for review and nothing was overwritten.")
+
+
+SITE_COLUMNS = ("id", "site_id", "name", "site_type", "status", "lon", "lat",
+                "declared_admin1_pcode", "declared_admin2_pcode", "first_round", "last_round",
+                "admin0_pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode", "admin4_pcode",
+                "location_status", "admin_mismatch")
+PLACEMENT_COLUMNS = ("admin0_pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode",
+                     "admin4_pcode", "location_status", "admin_mismatch")
+
+
+def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
+    """Match or create each item's site by site_id and keep its registry entry current.
+
+    A site's attributes follow its newest round: a late submission for an older round does
+    not move a site or rename it. Returns site_id -> primary key.
+    """
+    site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
+    columns = [getattr(Site, c) for c in SITE_COLUMNS]
+    existing = {row.site_id: dict(row._mapping) for row in
+                _rows_in(session, select(*columns), Site.site_id, site_ids)}
+    sites: dict[str, dict] = {}
+    for site_id in site_ids:
+        sites[site_id] = dict(existing[site_id]) if site_id in existing else {
+            "id": None, "site_id": site_id, "name": None, "site_type": None, "status": "open",
+            "lon": None, "lat": None, "declared_admin1_pcode": None, "declared_admin2_pcode": None,
+            "first_round": None, "last_round": None, "location_status": "no_location",
+            "admin_mismatch": False, **{f"admin{lv}_pcode": None for lv in range(5)},
+        }
+    for item in items:
+        _apply_assessment_to_site(sites[item.data["site_id"]], item.data)
+
+    _place(session, list(sites.values()))
+    changed = [s for sid, s in sites.items()
+               if sid not in existing or s != existing[sid]]
+    if not changed:
+        return {sid: s["id"] for sid, s in sites.items()}
+    store = open_store(session)
+    last = store.next_seq_block(SITE_SEQUENCE, len(changed))
+    for offset, site in enumerate(changed):
+        site["change_seq"] = last - len(changed) + 1 + offset
+    now = utcnow()
+    new = [s for s in changed if s["id"] is None]
+    if new:
+        rows = [{k: v for k, v in s.items() if k != "id"} | {"geom": _point(s),
+                "created_at": now, "updated_at": now} for s in new]
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        for site_id, pk in session.execute(insert(Site).returning(Site.site_id, Site.id), rows):
+            sites[site_id]["id"] = pk
+    old = [s for s in changed if s["site_id"] in existing]
+    if old:
+        params = [{f"b_{k}": v for k, v in s.items()} | {"b_geom": _point(s), "b_now": now}
+                  for s in old]
+        values = {c: bindparam(f"b_{c}") for c in SITE_COLUMNS if c not in ("id", "site_id")}
+        session.execute(
+            update(Site.__table__).where(Site.__table__.c.id == bindparam("b_id"))
+            .values(**values, geom=bindparam("b_geom"), change_seq=bindparam("b_change_seq"),
+                    updated_at=bindparam("b_now")),
+            params,
+        )
+    return {sid: s["id"] for sid, s in sites.items()}
+
+
+def _apply_assessment_to_site(site: dict, data: dict) -> None:
+    round_number = data.get("round")
+    if round_number is not None:
+        site["first_round"] = min(filter(None, (site["first_round"], round_number)))
+        newest = site["last_round"] is None or round_number >= site["last_round"]
+        site["last_round"] = max(filter(None, (site["last_round"], round_number)))
+    else:
+        newest = site["last_round"] is None
+    if not newest:
+        return
+    for key, source in (("name", "site_name"), ("site_type", "site_type"),
+                        ("status", "site_status"), ("declared_admin1_pcode", "admin1_pcode"),
+                        ("declared_admin2_pcode", "admin2_pcode")):
+        if data.get(source) is not None:
+            site[key] = data[source]
+    location = data.get("location")
+    if location:
+        site["lon"], site["lat"] = location["lon"], location["lat"]
+
+
+def _place(session, sites: list[dict]) -> None:
+    """Locate sites (vectorised) and set their located codes, status and mismatch flag."""
+    locator = open_store(session).locator()
+    lons = np.array([s["lon"] if s["lon"] is not None else np.nan for s in sites], dtype=float)
+    lats = np.array([s["lat"] if s["lat"] is not None else np.nan for s in sites], dtype=float)
+    placement = locator.locate(lons, lats)
+    for i, site in enumerate(sites):
+        for level in range(5):
+            codes = placement.pcodes.get(level)
+            site[f"admin{level}_pcode"] = codes[i] if codes is not None else None
+        if site["lon"] is None or not locator.levels:
+            site["location_status"] = "no_location" if site["lon"] is None else "located"
+        else:
+            site["location_status"] = "located" if placement.inside_any[i] else "outside"
+        site["admin_mismatch"] = declared_mismatch(_SiteView(site))
+
+
+class _SiteView:
+    """Attribute access over a site dict, for the store's mismatch rule."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def _point(site: dict):
+    return shapely.Point(site["lon"], site["lat"]) if site["lon"] is not None else None
+
+
+def _insert_assessments(session, items: list[_Item], seqs: dict[str, int],
+                        site_pks: dict[str, int]) -> None:
+    rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
+    locator = open_store(session).locator()
+    points = [i.data.get("location") or {} for i in items]
+    placement = locator.locate(
+        np.array([p.get("lon", np.nan) for p in points], dtype=float),
+        np.array([p.get("lat", np.nan) for p in points], dtype=float),
+    )
+    rows = []
+    for n, item in enumerate(items):
+        data = item.data
+        assessed_on = _as_date(data.get("assessment_date"))
+        row = {
+            "submission_seq": seqs[item.id], "submission_id": item.id, "root_id": item.root_id,
+            "site_pk": site_pks[data["site_id"]], "site_id": data["site_id"],
+            "form_id": item.form_id, "form_version": item.form_version,
+            "round_number": round_for(data.get("round"), assessed_on, rounds),
+            "assessment_date": assessed_on, "current": True,
+            "lon": points[n].get("lon"), "lat": points[n].get("lat"),
+            "declared_admin1_pcode": data.get("admin1_pcode"),
+            "declared_admin2_pcode": data.get("admin2_pcode"),
+        }
+        for level in range(5):
+            codes = placement.pcodes.get(level)
+            row[f"admin{level}_pcode"] = codes[n] if codes is not None else None
+        if row["lon"] is None:
+            row["location_status"] = "no_location"
+        else:
+            row["location_status"] = "located" if placement.inside_any[n] else "outside"
+        row["admin_mismatch"] = declared_mismatch(_SiteView({
+            "declared_admin1_pcode": row["declared_admin1_pcode"],
+            "declared_admin2_pcode": row["declared_admin2_pcode"],
+            "admin1_pcode": row["admin1_pcode"], "admin2_pcode": row["admin2_pcode"]}))
+        for name in COUNT_FIELDS:
+            row[name] = data.get(name)
+        for name in CHOICE_FIELDS:
+            row[name] = data.get(name)
+        row["site_status"] = data.get("site_status")
+        rows.append(row)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    returned = session.execute(
+        insert(Assessment).returning(Assessment.submission_id, Assessment.id), rows).all()
+    assessment_ids = dict(returned)
+    origins = []
+    for item in items:
+        for position, origin in enumerate(item.data.get("origins") or []):
+            origins.append({
+                "assessment_id": assessment_ids[item.id], "position": position,
+                "origin_admin1_pcode": origin.get("origin_admin1_pcode"),
+                "origin_admin2_pcode": origin.get("origin_admin2_pcode"),
+                "households": origin.get("origin_households"),
+                "individuals": origin.get("origin_individuals"),
+                "displacement_reason": origin.get("displacement_reason"),
+            })
+    if origins:
+        session.execute(AssessmentOrigin.__table__.insert(), origins)
+
+
+def round_for(named: int | None, assessed_on: date | None, rounds) -> int | None:
+    """The round an assessment names, else the (latest-starting) round whose period
+    contains its assessment date, else None."""
+    if named is not None:
+        return int(named)
+    if assessed_on is None:
+        return None
+    containing = [(start, number) for number, start, end in rounds
+                  if start is not None and end is not None and start <= assessed_on <= end]
+    return max(containing)[1] if containing else None
+
+
+def _as_date(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _quarantine_row(raw, item: _Item | None, reason: str, errors: list[dict], context) -> dict:
+    if item is not None:
+        submission_id, digest = item.id, item.hash
+        form_id, form_version, base = item.form_id, item.form_version, item.base_version
+        collected = item.collected_at
+    else:
+        submission_id = _raw_id(raw) or ""
+        digest = content_hash(None, None, None, raw)
+        form_id = form_version = base = collected = None
+        if isinstance(raw, Mapping):
+            form_id = _short(raw.get("form_id"))
+            form_version = _short(raw.get("form_version"))
+            base = _short(raw.get("base_version"))
+            collected = _short(raw.get("collected_at"), 64)
+    return {
+        "submission_id": submission_id, "reason": reason, "content_hash": digest,
+        "form_id": form_id, "form_version": form_version, "base_version": base,
+        "payload": raw, "errors": errors, "source": context.source,
+        "device_id": context.device_id, "submitted_by": context.submitted_by,
+        "collected_at": collected, "received_at": context.received_at, "status": "open",
+    }
+
+
+def _short(value, limit: int = 100) -> str | None:
+    return None if value is None else str(value)[:limit]
+
+
+def _insert_quarantine(session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(QuarantinedSubmission).on_conflict_do_nothing(
+            index_elements=["submission_id", "content_hash", "reason"]),
+        rows,
+    )
