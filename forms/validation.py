@@ -2,13 +2,17 @@
 
 Why this shape: the server ingests thousands of assessments per second, so everything that
 depends only on the form (marshmallow schema, compiled expressions, choice sets, messages) is
-built once per FormDefinition into a *plan* and cached on it. Validating an item is then one
-pass over its answers (type cleaning, fast path first) and one pass over the form's questions
-in order (relevance, required, constraint, P-codes), followed by the form family's rules.
+built once per FormDefinition into a *plan* and cached on it. Validating an item is then:
+  1. one pass over its answers: type cleaning, fast path first, marshmallow when needed;
+  2. one pass, in form order, over the questions that can matter whether answered or not
+     (relevance, required, repeats); unanswered optional questions cost nothing;
+  3. one pass over the answers that remain and have a constraint or are P-codes;
+  4. the form family's rules (forms/rules.py).
 
 Order matters for relevance: questions are visited in form order and a non-relevant answer is
 dropped before later questions are evaluated, as ODK clears non-relevant answers. A question
 whose relevance refers to a *later* question sees that question's submitted value.
+Constraints run after all relevance decisions, on the answers that remain.
 """
 
 from __future__ import annotations
