@@ -169,8 +169,8 @@ def _resolver(chain: list[_Scope]) -> Callable[[str], tuple]:
 
     def resolve(name: str) -> tuple:
         for depth in range(last, -1, -1):
-            if name in chain[depth].by_name:
-                return ("value", -1 if depth == last else depth)
+            if name in chain[depth].by_name or name in chain[depth].passive:
+                return ("value", -1 if depth == last else depth)  # a note is always empty
         for depth in range(last, -1, -1):
             for repeat_name, repeat in chain[depth].repeats.items():
                 if name in repeat.by_name and (depth == last or chain[depth + 1] is not repeat):
