@@ -1,10 +1,10 @@
 """marshmallow fields for XLSForm answer types, each with a cheap fast path.
 
 The fields are the reference for what an answer of each type may look like and how it is
-cleaned. Validation first tries ``fast(value)``, a plain function that accepts only values
-already in clean form (an int for an integer, a known choice name for a select_one, ...) and
-returns them unchanged; anything else (strings to coerce, bad values) goes through the
-marshmallow field, which coerces or raises ``ValidationError`` with a ``rule`` code in its
+cleaned. Validation first tries ``fast(value)``, a plain function that accepts only values in
+a clean, common form (an int for an integer, "150" as ODK sends it, a known choice name, ...)
+and returns the cleaned value, or ``SLOW`` when it cannot decide; anything else goes through
+the marshmallow field, which coerces or raises ``ValidationError`` with a ``rule`` code in its
 kwargs. Both paths must agree; tests check that they do.
 """
 
@@ -35,7 +35,8 @@ def _fail(message: str, rule: str = "type") -> ValidationError:
 class Bounds(Validator):
     """A numeric range taken from a constraint that is only bounds (``. >= 0``).
 
-    Raises with rule ``min`` or ``max``; ``message`` is the form's constraint message.
+    Raises with rule ``min`` or ``max``; validation then shows the form's constraint message
+    in the submission's language, ``message`` (or a generic sentence) is the fallback.
     """
 
     def __init__(self, low=None, low_inclusive=True, high=None, high_inclusive=True, message=None):

@@ -533,6 +533,10 @@ def compile_expression(text: str, resolve: Resolver, *, question: str, column: s
     """
     try:
         node = _scalar(_Parser(text, resolve).parse())
+    except RecursionError:
+        raise FormError(
+            f"Question '{question}': {column} expression is nested too deeply to check."
+        ) from None
     except _Unsupported as exc:
         raise FormError(
             f"Question '{question}': {column} expression {text!r} is not supported: {exc}."

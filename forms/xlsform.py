@@ -72,7 +72,7 @@ def load_xlsform(source: Source, filename: str | None = None) -> FormDefinition:
         warnings.extend(str(w.message) for w in caught)
     except PyXFormError as exc:
         raise FormError(str(exc)) from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+    except Exception as exc:  # a broken upload must be a FormError, never a server error
         raise FormError(
             f"{filename or 'The file'} could not be read as an XLSForm: {exc}"
         ) from None

@@ -282,3 +282,16 @@ def test_relevance_may_refer_to_a_note(make_form):
         ]
     )
     assert validate(form, {"a": "x"}).data == {"a": "x"}
+
+
+def test_workbook_without_survey_sheet_is_refused(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "notes"
+    workbook.active.append(["hello"])
+    path = tmp_path / "empty.xlsx"
+    workbook.save(path)
+    with pytest.raises(FormError) as info:
+        load_xlsform(path)
+    assert "survey" in str(info.value).lower()
