@@ -233,7 +233,9 @@ def _question(
         "appearance": control.get("appearance") or None,
         "hxl": (str(q.get("hxl")).strip() or None) if q.get("hxl") else None,
         "sensitive": inherited_sensitive or _flag(q.get("sensitive")) is True,
-        "pcode_level": pcode_level(q["name"]) if qtype == "text" else None,
+        # P-codes are text (select_one also counts: lists from a COD file are not checked
+        # as choices, so the P-code check is what catches a stale code).
+        "pcode_level": pcode_level(q["name"]) if qtype in ("text", "select_one") else None,
     }
     if qtype in ("select_one", "select_multiple", "rank"):
         itemset = q.get("itemset") or ""
