@@ -10,9 +10,6 @@ from typing import Any
 # a repeat's answers are a list of row dicts under the repeat's name.
 CONTAINER_TYPES = frozenset({"group", "repeat"})
 
-# Question types that never carry an answer.
-DISPLAY_TYPES = frozenset({"note"})
-
 
 @dataclass(frozen=True, eq=False)
 class FormDefinition:

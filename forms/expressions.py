@@ -580,11 +580,3 @@ def constraint_bounds(text: str) -> dict[str, Any] | None:
         out[side] = value
         out[f"{side}_inclusive"] = op.endswith("=")
     return out
-
-
-def evaluates_true(fn: Compiled, scopes: list, dot: Any = None) -> bool:
-    """Run a compiled expression as a condition: true, or false on any run-time oddity."""
-    try:
-        return to_bool(fn(scopes, dot))
-    except EVALUATION_ERRORS:
-        return False
