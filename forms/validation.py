@@ -252,7 +252,7 @@ def _fill_fields(scope, questions, chain, conditions, problems, schema_fields) -
         else:
             f.rows = None
             schema_fields[f.name] = answer_field(q, bounds)
-            f.fast = schema_fields[f.name].fast if hasattr(schema_fields[f.name], "fast") else None
+            f.fast = getattr(schema_fields[f.name], "fast", _always_slow)
         scope.fields.append(f)
         scope.by_name[f.name] = f
 
@@ -275,6 +275,10 @@ def _all_of(conditions: tuple[Compiled, ...]) -> Compiled | None:
         first, second = conditions
         return lambda scopes, dot: first(scopes, dot) and second(scopes, dot)
     return lambda scopes, dot: all(c(scopes, dot) for c in conditions)
+
+
+def _always_slow(value: Any) -> Any:
+    return SLOW
 
 
 def _rows_fast(value: Any) -> Any:
