@@ -1,10 +1,10 @@
 """marshmallow fields for XLSForm answer types, each with a cheap fast path.
 
 The fields are the reference for what an answer of each type may look like and how it is
-cleaned. Validation first tries ``fast(value)``, a plain function that accepts only values
-already in clean form (an int for an integer, a known choice name for a select_one, ...) and
-returns them unchanged; anything else (strings to coerce, bad values) goes through the
-marshmallow field, which coerces or raises ``ValidationError`` with a ``rule`` code in its
+cleaned. Validation first tries ``fast(value)``, a plain function that accepts only values in
+a clean, common form (an int for an integer, "150" as ODK sends it, a known choice name, ...)
+and returns the cleaned value, or ``SLOW`` when it cannot decide; anything else goes through
+the marshmallow field, which coerces or raises ``ValidationError`` with a ``rule`` code in its
 kwargs. Both paths must agree; tests check that they do.
 """
 
@@ -24,6 +24,10 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1  # ODK stores integers as 32-bit
 _NUMBER = (int, float)
 
 
+# Up to 9 ASCII digits: always a valid non-negative 32-bit integer.
+_DIGITS = re.compile(r"[0-9]{1,9}").fullmatch
+
+
 def _fail(message: str, rule: str = "type") -> ValidationError:
     return ValidationError(message, rule=rule)
 
@@ -31,7 +35,8 @@ def _fail(message: str, rule: str = "type") -> ValidationError:
 class Bounds(Validator):
     """A numeric range taken from a constraint that is only bounds (``. >= 0``).
 
-    Raises with rule ``min`` or ``max``; ``message`` is the form's constraint message.
+    Raises with rule ``min`` or ``max``; validation then shows the form's constraint message
+    in the submission's language, ``message`` (or a generic sentence) is the fallback.
     """
 
     def __init__(self, low=None, low_inclusive=True, high=None, high_inclusive=True, message=None):
@@ -70,18 +75,21 @@ class IntegerAnswer(fields.Field):
         if bounds is not None:
             accepts = bounds.accepts
 
+            plain = IntegerAnswer.fast
+
             def fast(value: Any) -> Any:
-                if type(value) is int and INT32_MIN <= value <= INT32_MAX and accepts(value):
-                    return value
-                return SLOW
+                clean = plain(value)
+                return clean if clean is not SLOW and accepts(clean) else SLOW
 
             self.fast = fast
             # `. >= 0` is by far the most common constraint: give it the cheapest test.
             if bounds.low == 0 and bounds.low_inclusive and bounds.high is None:
 
                 def fast_non_negative(value: Any) -> Any:
-                    if type(value) is int and 0 <= value <= INT32_MAX:
-                        return value
+                    if type(value) is int:
+                        return value if 0 <= value <= INT32_MAX else SLOW
+                    if type(value) is str and _DIGITS(value):
+                        return int(value)
                     return SLOW
 
                 self.fast = fast_non_negative
@@ -104,8 +112,10 @@ class IntegerAnswer(fields.Field):
 
     @staticmethod
     def fast(value: Any) -> Any:
-        if type(value) is int and INT32_MIN <= value <= INT32_MAX:
-            return value
+        if type(value) is int:
+            return value if INT32_MIN <= value <= INT32_MAX else SLOW
+        if type(value) is str and _DIGITS(value):  # "150", as parsed from an ODK XML
+            return int(value)
         return SLOW
 
 
@@ -183,7 +193,11 @@ class MultiChoiceAnswer(fields.Field):
         choices = self.choices
 
         def fast(value: Any) -> Any:
-            if type(value) is not list or not value:
+            if type(value) is str:
+                value = value.split(" ")  # ODK's form; odd spacing takes the long way
+            elif type(value) is not list:
+                return SLOW
+            if not value:
                 return SLOW
             for item in value:
                 if type(item) is not str or item not in choices:
@@ -316,6 +330,8 @@ class GeopointAnswer(fields.Field):
 
     @staticmethod
     def fast(value: Any) -> Any:
+        if type(value) is str:
+            return _fast_odk_point(value)
         if type(value) is not dict:
             return SLOW
         lat, lon = value.get("lat"), value.get("lon")
@@ -336,6 +352,22 @@ class GeopointAnswer(fields.Field):
         if n != len(value):
             return SLOW
         return dict(value)
+
+
+def _fast_odk_point(text: str) -> Any:
+    """ODK's "lat lon altitude accuracy" string, when it is clean."""
+    parts = text.split(" ")
+    if len(parts) != 4:
+        return SLOW
+    try:
+        lat, lon, altitude, accuracy = map(float, parts)
+    except ValueError:
+        return SLOW
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return SLOW
+    if not (0 <= accuracy < math.inf and math.isfinite(altitude)):
+        return SLOW
+    return {"lat": lat, "lon": lon, "altitude": altitude, "accuracy": accuracy}
 
 
 class RowsAnswer(fields.List):

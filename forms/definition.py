@@ -10,9 +10,6 @@ from typing import Any
 # a repeat's answers are a list of row dicts under the repeat's name.
 CONTAINER_TYPES = frozenset({"group", "repeat"})
 
-# Question types that never carry an answer.
-DISPLAY_TYPES = frozenset({"note"})
-
 
 @dataclass(frozen=True, eq=False)
 class FormDefinition:
@@ -30,8 +27,8 @@ class FormDefinition:
     title: str
     languages: list[dict[str, str]]
     default_language: str
-    definition: dict[str, Any]
-    xform: str = ""
+    definition: dict[str, Any] = field(repr=False)
+    xform: str = field(default="", repr=False)
     hxl_tags: dict[str, str] = field(default_factory=dict)
     sensitive_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -77,6 +74,20 @@ class FormDefinition:
                 index.setdefault(q["name"], q)
             self._cache["index"] = index
         return index.get(name)
+
+
+def hxl_and_sensitive(questions: list[dict[str, Any]]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """HXL tags by answer name, and the answer names marked sensitive (groups left out)."""
+    hxl: dict[str, str] = {}
+    sensitive: list[str] = []
+    for q in iter_questions(questions):
+        if q["type"] in ("group", "note"):
+            continue
+        if q.get("hxl"):
+            hxl[q["name"]] = q["hxl"]
+        if q.get("sensitive"):
+            sensitive.append(q["name"])
+    return hxl, tuple(sensitive)
 
 
 def iter_questions(questions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

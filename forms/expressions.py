@@ -533,6 +533,10 @@ def compile_expression(text: str, resolve: Resolver, *, question: str, column: s
     """
     try:
         node = _scalar(_Parser(text, resolve).parse())
+    except RecursionError:
+        raise FormError(
+            f"Question '{question}': {column} expression is nested too deeply to check."
+        ) from None
     except _Unsupported as exc:
         raise FormError(
             f"Question '{question}': {column} expression {text!r} is not supported: {exc}."
@@ -576,11 +580,3 @@ def constraint_bounds(text: str) -> dict[str, Any] | None:
         out[side] = value
         out[f"{side}_inclusive"] = op.endswith("=")
     return out
-
-
-def evaluates_true(fn: Compiled, scopes: list, dot: Any = None) -> bool:
-    """Run a compiled expression as a condition: true, or false on any run-time oddity."""
-    try:
-        return to_bool(fn(scopes, dot))
-    except EVALUATION_ERRORS:
-        return False

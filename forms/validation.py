@@ -2,13 +2,17 @@
 
 Why this shape: the server ingests thousands of assessments per second, so everything that
 depends only on the form (marshmallow schema, compiled expressions, choice sets, messages) is
-built once per FormDefinition into a *plan* and cached on it. Validating an item is then one
-pass over its answers (type cleaning, fast path first) and one pass over the form's questions
-in order (relevance, required, constraint, P-codes), followed by the form family's rules.
+built once per FormDefinition into a *plan* and cached on it. Validating an item is then:
+  1. one pass over its answers: type cleaning, fast path first, marshmallow when needed;
+  2. one pass, in form order, over the questions that can matter whether answered or not
+     (relevance, required, repeats); unanswered optional questions cost nothing;
+  3. one pass over the answers that remain and have a constraint or are P-codes;
+  4. the form family's rules (forms/rules.py).
 
 Order matters for relevance: questions are visited in form order and a non-relevant answer is
 dropped before later questions are evaluated, as ODK clears non-relevant answers. A question
 whose relevance refers to a *later* question sees that question's submitted value.
+Constraints run after all relevance decisions, on the answers that remain.
 """
 
 from __future__ import annotations
@@ -165,8 +169,8 @@ def _resolver(chain: list[_Scope]) -> Callable[[str], tuple]:
 
     def resolve(name: str) -> tuple:
         for depth in range(last, -1, -1):
-            if name in chain[depth].by_name:
-                return ("value", -1 if depth == last else depth)
+            if name in chain[depth].by_name or name in chain[depth].passive:
+                return ("value", -1 if depth == last else depth)  # a note is always empty
         for depth in range(last, -1, -1):
             for repeat_name, repeat in chain[depth].repeats.items():
                 if name in repeat.by_name and (depth == last or chain[depth + 1] is not repeat):
@@ -248,7 +252,7 @@ def _fill_fields(scope, questions, chain, conditions, problems, schema_fields) -
         else:
             f.rows = None
             schema_fields[f.name] = answer_field(q, bounds)
-            f.fast = schema_fields[f.name].fast if hasattr(schema_fields[f.name], "fast") else None
+            f.fast = getattr(schema_fields[f.name], "fast", _always_slow)
         scope.fields.append(f)
         scope.by_name[f.name] = f
 
@@ -271,6 +275,10 @@ def _all_of(conditions: tuple[Compiled, ...]) -> Compiled | None:
         first, second = conditions
         return lambda scopes, dot: first(scopes, dot) and second(scopes, dot)
     return lambda scopes, dot: all(c(scopes, dot) for c in conditions)
+
+
+def _always_slow(value: Any) -> Any:
+    return SLOW
 
 
 def _rows_fast(value: Any) -> Any:

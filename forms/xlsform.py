@@ -19,7 +19,7 @@ from warnings import catch_warnings, simplefilter
 from pyxform.errors import PyXFormError
 from pyxform.xls2xform import convert
 
-from .definition import CONTAINER_TYPES, FormDefinition, iter_questions
+from .definition import CONTAINER_TYPES, FormDefinition, hxl_and_sensitive
 from .errors import FormError
 from .validation import plan_for
 
@@ -72,7 +72,7 @@ def load_xlsform(source: Source, filename: str | None = None) -> FormDefinition:
         warnings.extend(str(w.message) for w in caught)
     except PyXFormError as exc:
         raise FormError(str(exc)) from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
+    except Exception as exc:  # a broken upload must be a FormError, never a server error
         raise FormError(
             f"{filename or 'The file'} could not be read as an XLSForm: {exc}"
         ) from None
@@ -108,10 +108,13 @@ def _from_pyxform(pyx: dict[str, Any], xform: str, warnings: tuple[str, ...]) ->
     if default_key not in lang_keys:
         lang_keys.insert(0, default_key)
     codes = {key: _language(key)["code"] for key in lang_keys}
-    default_code = codes[default_key]
-    # Languages with no label text at all (e.g. an unused 'default') are noise for clients.
+    # Languages with no label text at all (e.g. an unused 'default') are noise for clients;
+    # without a default_language setting, the first language used is the default.
     used = _used_language_keys(pyx) or {default_key}
     languages = [_language(k) for k in lang_keys if k in used]
+    if default_key not in used:
+        default_key = next(k for k in lang_keys if k in used)
+    default_code = codes[default_key]
 
     questions = [_question(q, codes, default_code) for q in pyx.get("children", [])]
     problems.extend(_duplicate_names(questions))
@@ -126,6 +129,7 @@ def _from_pyxform(pyx: dict[str, Any], xform: str, warnings: tuple[str, ...]) ->
     }
     if problems:
         raise FormError(problems)
+    hxl_tags, sensitive_fields = hxl_and_sensitive(questions)
     loaded = FormDefinition(
         form_id=form_id,
         version=version,
@@ -134,8 +138,8 @@ def _from_pyxform(pyx: dict[str, Any], xform: str, warnings: tuple[str, ...]) ->
         default_language=default_code,
         definition=definition,
         xform=xform,
-        hxl_tags={q["name"]: q["hxl"] for q in iter_questions(questions) if q["hxl"]},
-        sensitive_fields=tuple(q["name"] for q in iter_questions(questions) if q["sensitive"]),
+        hxl_tags=hxl_tags,
+        sensitive_fields=sensitive_fields,
         warnings=warnings,
     )
     plan_for(loaded)  # compiles every expression now: unsupported ones fail the upload
@@ -206,7 +210,10 @@ def _flag(value: Any) -> bool | str:
     return text
 
 
-def _question(q: dict[str, Any], codes: dict[str, str], default_code: str) -> dict[str, Any]:
+def _question(
+    q: dict[str, Any], codes: dict[str, str], default_code: str, inherited_sensitive: bool = False
+) -> dict[str, Any]:
+    """One question of the JSON definition; a sensitive group makes its questions sensitive."""
     bind = q.get("bind") or {}
     control = q.get("control") or {}
     qtype = _TYPE_NAMES.get(q["type"], q["type"].replace(" ", "_"))
@@ -225,8 +232,10 @@ def _question(q: dict[str, Any], codes: dict[str, str], default_code: str) -> di
         "default": q.get("default"),
         "appearance": control.get("appearance") or None,
         "hxl": (str(q.get("hxl")).strip() or None) if q.get("hxl") else None,
-        "sensitive": _flag(q.get("sensitive")) is True,
-        "pcode_level": pcode_level(q["name"]) if qtype == "text" else None,
+        "sensitive": inherited_sensitive or _flag(q.get("sensitive")) is True,
+        # P-codes are text (select_one also counts: lists from a COD file are not checked
+        # as choices, so the P-code check is what catches a stale code).
+        "pcode_level": pcode_level(q["name"]) if qtype in ("text", "select_one") else None,
     }
     if qtype in ("select_one", "select_multiple", "rank"):
         itemset = q.get("itemset") or ""
@@ -245,7 +254,9 @@ def _question(q: dict[str, Any], codes: dict[str, str], default_code: str) -> di
     if qtype == "repeat" and q.get("control", {}).get("jr:count"):
         out["repeat_count"] = q["control"]["jr:count"]
     if qtype in CONTAINER_TYPES:
-        out["children"] = [_question(c, codes, default_code) for c in q.get("children", [])]
+        out["children"] = [
+            _question(c, codes, default_code, out["sensitive"]) for c in q.get("children", [])
+        ]
     return out
 
 

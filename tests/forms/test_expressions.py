@@ -176,3 +176,8 @@ def test_sibling_reference_from_or_other():
 )
 def test_constraint_bounds(text, expected):
     assert constraint_bounds(text) == expected
+
+
+def test_absurd_nesting_is_a_form_error_not_a_crash():
+    with pytest.raises(FormError, match="nested too deeply"):
+        compile_expression("(" * 5000 + "1" + ")" * 5000, resolve, question="q", column="relevant")

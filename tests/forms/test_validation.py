@@ -429,3 +429,15 @@ def test_nested_repeats_resolve_names_outward(make_form):
         ("outer.1.inner.0.v", "constraint"),
     }
     assert result.data["outer"][0]["inner"][0] == {"v": 4}
+
+
+def test_select_one_from_file_accepts_any_name_but_pcodes_are_checked(make_form):
+    form = make_form(
+        [
+            {"type": "select_one_from_file sites.csv", "name": "camp", "label": "Camp"},
+            {"type": "select_one_from_file adm2.csv", "name": "admin2_pcode", "label": "Adm2"},
+        ]
+    )
+    assert form.question("admin2_pcode")["pcode_level"] == 2
+    assert validate(form, {"camp": "anything", "admin2_pcode": "SD04111"}, PCODES).ok
+    assert rules_of(validate(form, {"admin2_pcode": "SD9"}, PCODES)) == {("admin2_pcode", "pcode")}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from forms import FormError, load_xlsform
+from forms import FormError, load_xlsform, validate
 
 SIMPLE = [
     {"type": "begin_group", "name": "grp", "label": "Group"},
@@ -250,3 +250,48 @@ def test_all_problems_are_reported_together(make_file):
         load_xlsform(path)
     assert len(info.value.problems) == 2
     assert "(and 1 more problem)" in str(info.value)
+
+
+def test_without_default_language_the_first_language_is_default(make_form):
+    form = make_form(
+        [{"type": "text", "name": "a", "label::Français (fr)": "A", "label::English (en)": "A"}]
+    )
+    assert [lang["code"] for lang in form.languages] == ["fr", "en"]
+    assert form.default_language == "fr"
+
+
+def test_sensitive_group_marks_its_questions(make_form):
+    form = make_form(
+        [
+            {"type": "begin_group", "name": "contact", "label": "Contact", "sensitive": "yes"},
+            {"type": "text", "name": "phone", "label": "Phone"},
+            {"type": "end_group", "name": ""},
+            {"type": "text", "name": "site", "label": "Site", "sensitive": "no"},
+            {"type": "text", "name": "who", "label": "Who", "sensitive": "TRUE"},
+        ]
+    )
+    assert form.sensitive_fields == ("phone", "who")  # groups hold no answers
+    assert form.question("contact")["sensitive"] is True
+
+
+def test_relevance_may_refer_to_a_note(make_form):
+    form = make_form(
+        [
+            {"type": "note", "name": "info", "label": "Info"},
+            {"type": "text", "name": "a", "label": "A", "relevant": "${info} = ''"},
+        ]
+    )
+    assert validate(form, {"a": "x"}).data == {"a": "x"}
+
+
+def test_workbook_without_survey_sheet_is_refused(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "notes"
+    workbook.active.append(["hello"])
+    path = tmp_path / "empty.xlsx"
+    workbook.save(path)
+    with pytest.raises(FormError) as info:
+        load_xlsform(path)
+    assert "survey" in str(info.value).lower()
