@@ -28,8 +28,9 @@ class PublishedForm:
     created: bool  # False when this exact version was already published
 
 
-def publish_form(session: Session, content: bytes, filename: str | None = None,
-                 published_by: int | None = None) -> PublishedForm:
+def publish_form(
+    session: Session, content: bytes, filename: str | None = None, published_by: int | None = None
+) -> PublishedForm:
     """Publish an XLSForm version. Raises FormError listing every problem found.
 
     Publishing the same version again with identical content is a no-op; with different
@@ -39,15 +40,18 @@ def publish_form(session: Session, content: bytes, filename: str | None = None,
     problems = check_core_fields(definition)
     if problems:
         raise FormError(problems)
-    form = session.execute(select(Form).where(Form.form_id == definition.form_id)).scalar_one_or_none()
+    form = session.execute(
+        select(Form).where(Form.form_id == definition.form_id)
+    ).scalar_one_or_none()
     if form is None:
         form = Form(form_id=definition.form_id, title=definition.title)
         session.add(form)
         session.flush()
     etag = definition_etag(definition.definition)
     existing = session.execute(
-        select(FormVersion).where(FormVersion.form_pk == form.id,
-                                  FormVersion.version == definition.version)
+        select(FormVersion).where(
+            FormVersion.form_pk == form.id, FormVersion.version == definition.version
+        )
     ).scalar_one_or_none()
     if existing is not None:
         if existing.definition_etag == etag:
@@ -58,9 +62,14 @@ def publish_form(session: Session, content: bytes, filename: str | None = None,
         )
     form.title = definition.title
     record = FormVersion(
-        form=form, version=definition.version, title=definition.title,
-        source_filename=filename, xlsform=content, definition=definition.definition,
-        xform=definition.xform, definition_etag=etag,
+        form=form,
+        version=definition.version,
+        title=definition.title,
+        source_filename=filename,
+        xlsform=content,
+        definition=definition.definition,
+        xform=definition.xform,
+        definition_etag=etag,
         xform_md5=hashlib.md5(definition.xform.encode()).hexdigest(),  # noqa: S324 - OpenRosa hash
         published_by=published_by,
     )
@@ -88,7 +97,9 @@ def find_version(session: Session, form_id: str, version: str | None = None) -> 
     """A published version (the latest when `version` is None), or None."""
     query = select(FormVersion).join(Form).where(Form.form_id == form_id)
     if version is not None:
-        return session.execute(query.where(FormVersion.version == str(version))).scalar_one_or_none()
+        return session.execute(
+            query.where(FormVersion.version == str(version))
+        ).scalar_one_or_none()
     return session.execute(query.order_by(FormVersion.id.desc()).limit(1)).scalar_one_or_none()
 
 

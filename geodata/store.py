@@ -29,6 +29,8 @@ from geodata.locate import AreaRecord, Locator
 from geodata.models import AdminArea, AdminLevel, Counter, Site
 from geodata.models.base import utcnow
 
+# The change sequence behind the reference-data cursor (see sync.reference).
+SITE_SEQUENCE = "reference"
 _LOCATOR_CACHE: "OrderedDict[tuple, Locator]" = OrderedDict()
 _LOCATOR_CACHE_SIZE = 8
 
@@ -267,14 +269,28 @@ class Store(ABC):
         return outcome
 
     def relocate_sites(self, site_ids: Iterable[int] | None = None) -> int:
-        """Re-place sites (all, or the given ids) after boundaries or locations changed."""
+        """Re-place sites (all, or the given ids) after boundaries or locations changed.
+        Sites whose placement changed take new change sequence values (tablets refresh)."""
         query = select(Site)
         if site_ids is not None:
             query = query.where(Site.id.in_(list(site_ids)))
         sites = list(self.session.execute(query).scalars())
+        before = [_placement_of(s) for s in sites]
         self.place_sites(sites)
+        self.mark_changed(
+            [s for s, old in zip(sites, before, strict=True) if _placement_of(s) != old]
+        )
         self.session.flush()
         return len(sites)
+
+    def mark_changed(self, sites: Sequence[Site]) -> None:
+        """Give sites new values of the reference sequence, in order, so that tablets
+        holding an older cursor download them again."""
+        if not sites:
+            return
+        last = self.next_seq_block(SITE_SEQUENCE, len(sites))
+        for offset, site in enumerate(sites):
+            site.change_seq = last - len(sites) + 1 + offset
 
     # --- server sequences -------------------------------------------------------------
 
@@ -301,6 +317,18 @@ class Store(ABC):
     def current_seq(self, name: str) -> int:
         value = self.session.execute(select(Counter.value).where(Counter.name == name)).scalar()
         return value or 0
+
+
+def _placement_of(site: Site) -> tuple:
+    return (
+        site.admin0_pcode,
+        site.admin1_pcode,
+        site.admin2_pcode,
+        site.admin3_pcode,
+        site.admin4_pcode,
+        site.location_status,
+        site.admin_mismatch,
+    )
 
 
 def declared_mismatch(site: Site) -> bool:

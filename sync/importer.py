@@ -100,8 +100,10 @@ def load_mapping(path: str | Path) -> ImportMapping:
             form_id=form["form_id"],
             form_version=str(form["version"]) if "version" in form else None,
             fields=_resolve_maps(spec.get("fields", {}), spec.get("maps", {}), path.name),
-            repeats={name: [_resolve_maps(t, spec.get("maps", {}), path.name) for t in tables]
-                     for name, tables in spec.get("repeats", {}).items()},
+            repeats={
+                name: [_resolve_maps(t, spec.get("maps", {}), path.name) for t in tables]
+                for name, tables in spec.get("repeats", {}).items()
+            },
         )
     except KeyError as exc:
         raise ImportMappingError(f"{path.name}: the mapping lacks {exc.args[0]!r}") from None
@@ -113,8 +115,9 @@ def _resolve_maps(rules: dict, maps: dict, filename: str) -> dict:
     for target, rule in rules.items():
         if isinstance(rule, dict) and isinstance(rule.get("map"), str):
             if rule["map"] not in maps:
-                raise ImportMappingError(f"{filename}: field {target} uses unknown map "
-                                         f"{rule['map']!r}")
+                raise ImportMappingError(
+                    f"{filename}: field {target} uses unknown map {rule['map']!r}"
+                )
             rule = {**rule, "map": maps[rule["map"]]}
         resolved[target] = rule
     return resolved
@@ -160,14 +163,16 @@ def count_rows(path: str | Path) -> int:
     return sum(1 for _ in read_rows(path))
 
 
-def items_from_rows(mapping: ImportMapping, definition: FormDefinition,
-                    rows: Iterable[dict[str, str]]) -> Iterator[dict]:
+def items_from_rows(
+    mapping: ImportMapping, definition: FormDefinition, rows: Iterable[dict[str, str]]
+) -> Iterator[dict]:
     """Turn rows into sync items (the same shape a tablet sends)."""
     types = {q["name"]: q["type"] for q in definition.questions()}
     for line, row in enumerate(rows, start=2):
         if mapping.id_column not in row:
             raise ImportMappingError(
-                f"the file has no column {mapping.id_column!r} (the mapping's id_column)")
+                f"the file has no column {mapping.id_column!r} (the mapping's id_column)"
+            )
         key = row[mapping.id_column].strip() or f"line-{line}"
         data = _map_fields(mapping.fields, row, types)
         for repeat, tables in mapping.repeats.items():

@@ -51,12 +51,17 @@ from geodata.models import (
 )
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
-from geodata.store import declared_mismatch, open_store
+from geodata.store import SITE_SEQUENCE, declared_mismatch, open_store
 from sync.canonical import content_hash
 
-CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = "created", "duplicate", "updated", "conflict", "invalid"
+CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = (
+    "created",
+    "duplicate",
+    "updated",
+    "conflict",
+    "invalid",
+)
 ACKNOWLEDGED = frozenset({CREATED, DUPLICATE, UPDATED})
-SITE_SEQUENCE = "reference"
 MAX_ID_LENGTH = 100
 
 
@@ -109,9 +114,14 @@ def ingest_batch(session: Session, items: Sequence[Any], context: BatchContext) 
         if item is not None:
             record = forms.get(item.form_id, item.form_version)
             if record is None:
-                errors = [_error("form_version", "unknown_form",
-                                 f"Form '{item.form_id}' has no published version "
-                                 f"'{item.form_version}' on this server.")]
+                errors = [
+                    _error(
+                        "form_version",
+                        "unknown_form",
+                        f"Form '{item.form_id}' has no published version "
+                        f"'{item.form_version}' on this server.",
+                    )
+                ]
             else:
                 item.record_pk = record[0]
         if errors:
@@ -160,9 +170,15 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
     form_version = str(raw["form_version"])
     base = _uuid(base_version) if base_version is not None else None
     return _Item(
-        index=index, id=item_id, form_id=raw["form_id"], form_version=form_version,
-        base_version=base, collected_at=collected_at[:64] if collected_at else None,
-        raw_data=data, hash=content_hash(raw["form_id"], form_version, base, data), payload=raw,
+        index=index,
+        id=item_id,
+        form_id=raw["form_id"],
+        form_version=form_version,
+        base_version=base,
+        collected_at=collected_at[:64] if collected_at else None,
+        raw_data=data,
+        hash=content_hash(raw["form_id"], form_version, base, data),
+        payload=raw,
     ), []
 
 
@@ -203,26 +219,43 @@ class _FormCache:
 # --- classification -------------------------------------------------------------------
 
 
-def _classify(session, items: list[_Item], forms: _FormCache, results, quarantine,
-              context) -> list[_Item]:
+def _classify(
+    session, items: list[_Item], forms: _FormCache, results, quarantine, context
+) -> list[_Item]:
     """Decide each item's fate in input order; return the items to store."""
     if not items:
         return []
     ids = [i.id for i in items]
-    stored = dict(_rows_in(session, select(Submission.submission_id, Submission.content_hash),
-                           Submission.submission_id, ids))
+    stored = dict(
+        _rows_in(
+            session,
+            select(Submission.submission_id, Submission.content_hash),
+            Submission.submission_id,
+            ids,
+        )
+    )
     refused = {}
     for sid, digest, errors in _rows_in(
         session,
-        select(QuarantinedSubmission.submission_id, QuarantinedSubmission.content_hash,
-               QuarantinedSubmission.errors).where(QuarantinedSubmission.reason == INVALID),
-        QuarantinedSubmission.submission_id, ids,
+        select(
+            QuarantinedSubmission.submission_id,
+            QuarantinedSubmission.content_hash,
+            QuarantinedSubmission.errors,
+        ).where(QuarantinedSubmission.reason == INVALID),
+        QuarantinedSubmission.submission_id,
+        ids,
     ):
         refused[(sid, digest)] = errors
     bases = {i.base_version for i in items if i.base_version}
-    heads = {sid: (root, status) for sid, root, status in _rows_in(
-        session, select(Submission.submission_id, Submission.root_id, Submission.status),
-        Submission.submission_id, list(bases))}
+    heads = {
+        sid: (root, status)
+        for sid, root, status in _rows_in(
+            session,
+            select(Submission.submission_id, Submission.root_id, Submission.status),
+            Submission.submission_id,
+            list(bases),
+        )
+    }
     known_pcodes = open_store(session).known_pcodes()
 
     seen: dict[str, str] = {}
@@ -233,9 +266,15 @@ def _classify(session, items: list[_Item], forms: _FormCache, results, quarantin
             if previous == item.hash:
                 results[item.index] = ItemResult(item.id, DUPLICATE)
             else:
-                _conflict(item, results, quarantine, context, "id",
-                          "A different record with this id is already stored; this copy was "
-                          "kept for review and nothing was overwritten.")
+                _conflict(
+                    item,
+                    results,
+                    quarantine,
+                    context,
+                    "id",
+                    "A different record with this id is already stored; this copy was "
+                    "kept for review and nothing was overwritten.",
+                )
             continue
         if (item.id, item.hash) in refused:
             results[item.index] = ItemResult(item.id, INVALID, refused[(item.id, item.hash)])
@@ -250,15 +289,27 @@ def _classify(session, items: list[_Item], forms: _FormCache, results, quarantin
         if item.base_version:
             head = heads.get(item.base_version)
             if head is None:
-                _conflict(item, results, quarantine, context, "base_version",
-                          "The version this edit replaces is not on the server; the edit was "
-                          "kept for review.")
+                _conflict(
+                    item,
+                    results,
+                    quarantine,
+                    context,
+                    "base_version",
+                    "The version this edit replaces is not on the server; the edit was "
+                    "kept for review.",
+                )
                 continue
             root, status = head
             if status != "current":
-                _conflict(item, results, quarantine, context, "base_version",
-                          "This edit is based on a version that has since been replaced; both "
-                          "were kept for review.")
+                _conflict(
+                    item,
+                    results,
+                    quarantine,
+                    context,
+                    "base_version",
+                    "This edit is based on a version that has since been replaced; both "
+                    "were kept for review.",
+                )
                 continue
             item.root_id = root
             heads[item.base_version] = (root, "superseded")
@@ -298,8 +349,13 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
                 _store(session, [item], results, quarantine, context)
         except DBAPIError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-            errors = [_error("", "store", f"The store refused this record ({reason}); it was "
-                                          "kept for review.")]
+            errors = [
+                _error(
+                    "",
+                    "store",
+                    f"The store refused this record ({reason}); it was kept for review.",
+                )
+            ]
             results[item.index] = ItemResult(item.id, INVALID, errors)
             quarantine.append(_quarantine_row(item.payload, item, INVALID, errors, context))
 
@@ -307,21 +363,36 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
 def _store(session, items: list[_Item], results, quarantine, context) -> None:
     dialect = session.get_bind().dialect.name
     items = _supersede_bases(session, items, results, quarantine, context)
-    rows = [{
-        "submission_id": i.id, "root_id": i.root_id, "base_version": i.base_version,
-        "form_version_pk": i.record_pk, "form_id": i.form_id, "form_version": i.form_version,
-        "content_hash": i.hash, "data": i.data,
-        "raw_data": None if i.data == i.raw_data else i.raw_data,
-        "status": "current", "source": context.source, "device_id": context.device_id,
-        "submitted_by": context.submitted_by, "collected_at": i.collected_at,
-        "received_at": context.received_at, "clock_skew_seconds": context.clock_skew_seconds,
-        "batch_id": context.batch_id,
-    } for i in items]
+    rows = [
+        {
+            "submission_id": i.id,
+            "root_id": i.root_id,
+            "base_version": i.base_version,
+            "form_version_pk": i.record_pk,
+            "form_id": i.form_id,
+            "form_version": i.form_version,
+            "content_hash": i.hash,
+            "data": i.data,
+            "raw_data": None if i.data == i.raw_data else i.raw_data,
+            "status": "current",
+            "source": context.source,
+            "device_id": context.device_id,
+            "submitted_by": context.submitted_by,
+            "collected_at": i.collected_at,
+            "received_at": context.received_at,
+            "clock_skew_seconds": context.clock_skew_seconds,
+            "batch_id": context.batch_id,
+        }
+        for i in items
+    ]
     if not rows:
         return
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (insert(Submission).on_conflict_do_nothing(index_elements=["submission_id"])
-                 .returning(Submission.submission_id, Submission.seq))
+    statement = (
+        insert(Submission)
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(Submission.submission_id, Submission.seq)
+    )
     inserted = dict(session.execute(statement, rows).all())
     raced = [i for i in items if i.id not in inserted]
     if raced:  # another request stored these ids between our read and our insert
@@ -346,39 +417,84 @@ def _supersede_bases(session, items, results, quarantine, context) -> list[_Item
             .values(status="superseded")
         ).rowcount
         if changed == 1:
-            session.execute(update(Assessment).where(
-                Assessment.submission_id == item.base_version).values(current=False))
+            session.execute(
+                update(Assessment)
+                .where(Assessment.submission_id == item.base_version)
+                .values(current=False)
+            )
             kept.append(item)
         else:
-            same = session.execute(select(Submission.content_hash).where(
-                Submission.submission_id == item.id)).scalar()
+            same = session.execute(
+                select(Submission.content_hash).where(Submission.submission_id == item.id)
+            ).scalar()
             if same == item.hash:
                 results[item.index] = ItemResult(item.id, DUPLICATE)
             else:
-                _conflict(item, results, quarantine, context, "base_version",
-                          "This edit is based on a version that has since been replaced; both "
-                          "were kept for review.")
+                _conflict(
+                    item,
+                    results,
+                    quarantine,
+                    context,
+                    "base_version",
+                    "This edit is based on a version that has since been replaced; both "
+                    "were kept for review.",
+                )
     return kept
 
 
 def _classify_raced(session, raced, results, quarantine, context) -> None:
-    stored = dict(_rows_in(session, select(Submission.submission_id, Submission.content_hash),
-                           Submission.submission_id, [i.id for i in raced]))
+    stored = dict(
+        _rows_in(
+            session,
+            select(Submission.submission_id, Submission.content_hash),
+            Submission.submission_id,
+            [i.id for i in raced],
+        )
+    )
     for item in raced:
         if stored.get(item.id) == item.hash:
             results[item.index] = ItemResult(item.id, DUPLICATE)
         else:
-            _conflict(item, results, quarantine, context, "id",
-                      "A different record with this id is already stored; this copy was kept "
-                      "for review and nothing was overwritten.")
+            _conflict(
+                item,
+                results,
+                quarantine,
+                context,
+                "id",
+                "A different record with this id is already stored; this copy was kept "
+                "for review and nothing was overwritten.",
+            )
 
 
-SITE_COLUMNS = ("id", "site_id", "name", "site_type", "status", "lon", "lat",
-                "declared_admin1_pcode", "declared_admin2_pcode", "first_round", "last_round",
-                "admin0_pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode", "admin4_pcode",
-                "location_status", "admin_mismatch")
-PLACEMENT_COLUMNS = ("admin0_pcode", "admin1_pcode", "admin2_pcode", "admin3_pcode",
-                     "admin4_pcode", "location_status", "admin_mismatch")
+SITE_COLUMNS = (
+    "id",
+    "site_id",
+    "name",
+    "site_type",
+    "status",
+    "lon",
+    "lat",
+    "declared_admin1_pcode",
+    "declared_admin2_pcode",
+    "first_round",
+    "last_round",
+    "admin0_pcode",
+    "admin1_pcode",
+    "admin2_pcode",
+    "admin3_pcode",
+    "admin4_pcode",
+    "location_status",
+    "admin_mismatch",
+)
+PLACEMENT_COLUMNS = (
+    "admin0_pcode",
+    "admin1_pcode",
+    "admin2_pcode",
+    "admin3_pcode",
+    "admin4_pcode",
+    "location_status",
+    "admin_mismatch",
+)
 
 
 def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
@@ -389,22 +505,37 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
     columns = [getattr(Site, c) for c in SITE_COLUMNS]
-    existing = {row.site_id: dict(row._mapping) for row in
-                _rows_in(session, select(*columns), Site.site_id, site_ids)}
+    existing = {
+        row.site_id: dict(row._mapping)
+        for row in _rows_in(session, select(*columns), Site.site_id, site_ids)
+    }
     sites: dict[str, dict] = {}
     for site_id in site_ids:
-        sites[site_id] = dict(existing[site_id]) if site_id in existing else {
-            "id": None, "site_id": site_id, "name": None, "site_type": None, "status": "open",
-            "lon": None, "lat": None, "declared_admin1_pcode": None, "declared_admin2_pcode": None,
-            "first_round": None, "last_round": None, "location_status": "no_location",
-            "admin_mismatch": False, **{f"admin{lv}_pcode": None for lv in range(5)},
-        }
+        sites[site_id] = (
+            dict(existing[site_id])
+            if site_id in existing
+            else {
+                "id": None,
+                "site_id": site_id,
+                "name": None,
+                "site_type": None,
+                "status": "open",
+                "lon": None,
+                "lat": None,
+                "declared_admin1_pcode": None,
+                "declared_admin2_pcode": None,
+                "first_round": None,
+                "last_round": None,
+                "location_status": "no_location",
+                "admin_mismatch": False,
+                **{f"admin{lv}_pcode": None for lv in range(5)},
+            }
+        )
     for item in items:
         _apply_assessment_to_site(sites[item.data["site_id"]], item.data)
 
     _place(session, list(sites.values()))
-    changed = [s for sid, s in sites.items()
-               if sid not in existing or s != existing[sid]]
+    changed = [s for sid, s in sites.items() if sid not in existing or s != existing[sid]]
     if not changed:
         return {sid: s["id"] for sid, s in sites.items()}
     store = open_store(session)
@@ -414,21 +545,30 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     now = utcnow()
     new = [s for s in changed if s["id"] is None]
     if new:
-        rows = [{k: v for k, v in s.items() if k != "id"} | {"geom": _point(s),
-                "created_at": now, "updated_at": now} for s in new]
+        rows = [
+            {k: v for k, v in s.items() if k != "id"}
+            | {"geom": _point(s), "created_at": now, "updated_at": now}
+            for s in new
+        ]
         dialect = session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         for site_id, pk in session.execute(insert(Site).returning(Site.site_id, Site.id), rows):
             sites[site_id]["id"] = pk
     old = [s for s in changed if s["site_id"] in existing]
     if old:
-        params = [{f"b_{k}": v for k, v in s.items()} | {"b_geom": _point(s), "b_now": now}
-                  for s in old]
+        params = [
+            {f"b_{k}": v for k, v in s.items()} | {"b_geom": _point(s), "b_now": now} for s in old
+        ]
         values = {c: bindparam(f"b_{c}") for c in SITE_COLUMNS if c not in ("id", "site_id")}
         session.execute(
-            update(Site.__table__).where(Site.__table__.c.id == bindparam("b_id"))
-            .values(**values, geom=bindparam("b_geom"), change_seq=bindparam("b_change_seq"),
-                    updated_at=bindparam("b_now")),
+            update(Site.__table__)
+            .where(Site.__table__.c.id == bindparam("b_id"))
+            .values(
+                **values,
+                geom=bindparam("b_geom"),
+                change_seq=bindparam("b_change_seq"),
+                updated_at=bindparam("b_now"),
+            ),
             params,
         )
     return {sid: s["id"] for sid, s in sites.items()}
@@ -444,9 +584,13 @@ def _apply_assessment_to_site(site: dict, data: dict) -> None:
         newest = site["last_round"] is None
     if not newest:
         return
-    for key, source in (("name", "site_name"), ("site_type", "site_type"),
-                        ("status", "site_status"), ("declared_admin1_pcode", "admin1_pcode"),
-                        ("declared_admin2_pcode", "admin2_pcode")):
+    for key, source in (
+        ("name", "site_name"),
+        ("site_type", "site_type"),
+        ("status", "site_status"),
+        ("declared_admin1_pcode", "admin1_pcode"),
+        ("declared_admin2_pcode", "admin2_pcode"),
+    ):
         if data.get(source) is not None:
             site[key] = data[source]
     location = data.get("location")
@@ -482,8 +626,9 @@ def _point(site: dict):
     return shapely.Point(site["lon"], site["lat"]) if site["lon"] is not None else None
 
 
-def _insert_assessments(session, items: list[_Item], seqs: dict[str, int],
-                        site_pks: dict[str, int]) -> None:
+def _insert_assessments(
+    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int]
+) -> None:
     rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
     locator = open_store(session).locator()
     points = [i.data.get("location") or {} for i in items]
@@ -496,12 +641,18 @@ def _insert_assessments(session, items: list[_Item], seqs: dict[str, int],
         data = item.data
         assessed_on = _as_date(data.get("assessment_date"))
         row = {
-            "submission_seq": seqs[item.id], "submission_id": item.id, "root_id": item.root_id,
-            "site_pk": site_pks[data["site_id"]], "site_id": data["site_id"],
-            "form_id": item.form_id, "form_version": item.form_version,
+            "submission_seq": seqs[item.id],
+            "submission_id": item.id,
+            "root_id": item.root_id,
+            "site_pk": site_pks[data["site_id"]],
+            "site_id": data["site_id"],
+            "form_id": item.form_id,
+            "form_version": item.form_version,
             "round_number": round_for(data.get("round"), assessed_on, rounds),
-            "assessment_date": assessed_on, "current": True,
-            "lon": points[n].get("lon"), "lat": points[n].get("lat"),
+            "assessment_date": assessed_on,
+            "current": True,
+            "lon": points[n].get("lon"),
+            "lat": points[n].get("lat"),
             "declared_admin1_pcode": data.get("admin1_pcode"),
             "declared_admin2_pcode": data.get("admin2_pcode"),
         }
@@ -512,10 +663,16 @@ def _insert_assessments(session, items: list[_Item], seqs: dict[str, int],
             row["location_status"] = "no_location"
         else:
             row["location_status"] = "located" if placement.inside_any[n] else "outside"
-        row["admin_mismatch"] = declared_mismatch(_SiteView({
-            "declared_admin1_pcode": row["declared_admin1_pcode"],
-            "declared_admin2_pcode": row["declared_admin2_pcode"],
-            "admin1_pcode": row["admin1_pcode"], "admin2_pcode": row["admin2_pcode"]}))
+        row["admin_mismatch"] = declared_mismatch(
+            _SiteView(
+                {
+                    "declared_admin1_pcode": row["declared_admin1_pcode"],
+                    "declared_admin2_pcode": row["declared_admin2_pcode"],
+                    "admin1_pcode": row["admin1_pcode"],
+                    "admin2_pcode": row["admin2_pcode"],
+                }
+            )
+        )
         for name in COUNT_FIELDS:
             row[name] = data.get(name)
         for name in CHOICE_FIELDS:
@@ -525,19 +682,23 @@ def _insert_assessments(session, items: list[_Item], seqs: dict[str, int],
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     returned = session.execute(
-        insert(Assessment).returning(Assessment.submission_id, Assessment.id), rows).all()
+        insert(Assessment).returning(Assessment.submission_id, Assessment.id), rows
+    ).all()
     assessment_ids = dict(returned)
     origins = []
     for item in items:
         for position, origin in enumerate(item.data.get("origins") or []):
-            origins.append({
-                "assessment_id": assessment_ids[item.id], "position": position,
-                "origin_admin1_pcode": origin.get("origin_admin1_pcode"),
-                "origin_admin2_pcode": origin.get("origin_admin2_pcode"),
-                "households": origin.get("origin_households"),
-                "individuals": origin.get("origin_individuals"),
-                "displacement_reason": origin.get("displacement_reason"),
-            })
+            origins.append(
+                {
+                    "assessment_id": assessment_ids[item.id],
+                    "position": position,
+                    "origin_admin1_pcode": origin.get("origin_admin1_pcode"),
+                    "origin_admin2_pcode": origin.get("origin_admin2_pcode"),
+                    "households": origin.get("origin_households"),
+                    "individuals": origin.get("origin_individuals"),
+                    "displacement_reason": origin.get("displacement_reason"),
+                }
+            )
     if origins:
         session.execute(AssessmentOrigin.__table__.insert(), origins)
 
@@ -549,8 +710,11 @@ def round_for(named: int | None, assessed_on: date | None, rounds) -> int | None
         return int(named)
     if assessed_on is None:
         return None
-    containing = [(start, number) for number, start, end in rounds
-                  if start is not None and end is not None and start <= assessed_on <= end]
+    containing = [
+        (start, number)
+        for number, start, end in rounds
+        if start is not None and end is not None and start <= assessed_on <= end
+    ]
     return max(containing)[1] if containing else None
 
 
@@ -578,11 +742,20 @@ def _quarantine_row(raw, item: _Item | None, reason: str, errors: list[dict], co
             base = _short(raw.get("base_version"))
             collected = _short(raw.get("collected_at"), 64)
     return {
-        "submission_id": submission_id, "reason": reason, "content_hash": digest,
-        "form_id": form_id, "form_version": form_version, "base_version": base,
-        "payload": raw, "errors": errors, "source": context.source,
-        "device_id": context.device_id, "submitted_by": context.submitted_by,
-        "collected_at": collected, "received_at": context.received_at, "status": "open",
+        "submission_id": submission_id,
+        "reason": reason,
+        "content_hash": digest,
+        "form_id": form_id,
+        "form_version": form_version,
+        "base_version": base,
+        "payload": raw,
+        "errors": errors,
+        "source": context.source,
+        "device_id": context.device_id,
+        "submitted_by": context.submitted_by,
+        "collected_at": collected,
+        "received_at": context.received_at,
+        "status": "open",
     }
 
 
@@ -597,6 +770,7 @@ def _insert_quarantine(session, rows: list[dict]) -> None:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(QuarantinedSubmission).on_conflict_do_nothing(
-            index_elements=["submission_id", "content_hash", "reason"]),
+            index_elements=["submission_id", "content_hash", "reason"]
+        ),
         rows,
     )

@@ -15,6 +15,5 @@ class BatchSchema(Schema):
 
     device_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     sent_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
-    batch_id = fields.String(load_default=None, allow_none=True,
-                             validate=validate.Length(max=64))
+    batch_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     items = fields.List(fields.Raw(allow_none=True), required=True)

@@ -8,8 +8,11 @@ from forms.errors import FormError
 from forms.registry import find_version, publish_form
 from sync.reference import forms_summary
 
-XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              "application/octet-stream", ""}
+XLSX_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+    "",
+}
 
 
 @api_v1.get("/forms")
@@ -49,16 +52,24 @@ def publish():
     if upload is None or not upload.filename:
         raise BadRequest("Send the XLSForm as a multipart/form-data field named 'file'.")
     if not upload.filename.lower().endswith(".xlsx"):
-        raise InvalidForm(f"{upload.filename} is not an .xlsx file; publish XLSForms saved as "
-                          ".xlsx.", details={"problems": ["The file must be an .xlsx workbook."]})
+        raise InvalidForm(
+            f"{upload.filename} is not an .xlsx file; publish XLSForms saved as .xlsx.",
+            details={"problems": ["The file must be an .xlsx workbook."]},
+        )
     try:
-        published = publish_form(db.session, upload.read(), filename=upload.filename,
-                                 published_by=current_user().id)
+        published = publish_form(
+            db.session, upload.read(), filename=upload.filename, published_by=current_user().id
+        )
     except FormError as exc:
         raise InvalidForm(exc.summary, details={"problems": exc.problems}) from None
     db.session.commit()
     record = published.record
-    body = {"form_id": record.form.form_id, "version": record.version, "title": record.title,
-            "created": published.created, "etag": record.definition_etag,
-            "warnings": list(published.definition.warnings)}
+    body = {
+        "form_id": record.form.form_id,
+        "version": record.version,
+        "title": record.title,
+        "created": published.created,
+        "etag": record.definition_etag,
+        "warnings": list(published.definition.warnings),
+    }
     return jsonify(body), 201 if published.created else 200

@@ -29,19 +29,26 @@ def sync_submissions():
     batch = read_json_body(BatchSchema(), max_bytes=current_app.config["DTM_SYNC_MAX_BYTES"])
     limit = current_app.config["DTM_SYNC_MAX_ITEMS"]
     if len(batch["items"]) > limit:
-        raise PayloadTooLarge(f"A batch may hold at most {limit} items; this one has "
-                              f"{len(batch['items'])}. Send them in smaller batches.",
-                              details={"max_items": limit})
+        raise PayloadTooLarge(
+            f"A batch may hold at most {limit} items; this one has "
+            f"{len(batch['items'])}. Send them in smaller batches.",
+            details={"max_items": limit},
+        )
     received_at = datetime.now(UTC)
     skew = (received_at - batch["sent_at"]).total_seconds() if batch["sent_at"] else None
     context = BatchContext(
-        source="sync", device_id=batch["device_id"], submitted_by=current_user().id,
-        received_at=received_at, clock_skew_seconds=skew, batch_id=batch["batch_id"],
+        source="sync",
+        device_id=batch["device_id"],
+        submitted_by=current_user().id,
+        received_at=received_at,
+        clock_skew_seconds=skew,
+        batch_id=batch["batch_id"],
     )
     results = ingest_batch(db.session, batch["items"], context)
     db.session.commit()
-    return jsonify({"server_time": received_at.isoformat(),
-                    "results": [r.as_dict() for r in results]})
+    return jsonify(
+        {"server_time": received_at.isoformat(), "results": [r.as_dict() for r in results]}
+    )
 
 
 @api_v1.get("/sync/reference")
@@ -71,14 +78,17 @@ def read_json_body(schema, max_bytes: int) -> dict:
     """Parse a JSON request body with `schema`, answering each fault with a precise 4xx."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
-            f"Send the body as application/json, not {request.mimetype or 'no content type'}.")
+            f"Send the body as application/json, not {request.mimetype or 'no content type'}."
+        )
     if request.content_length is not None and request.content_length > max_bytes:
-        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.",
-                              details={"max_bytes": max_bytes})
+        raise PayloadTooLarge(
+            f"The body may be at most {max_bytes} bytes.", details={"max_bytes": max_bytes}
+        )
     raw = request.get_data(cache=False)
     if len(raw) > max_bytes:
-        raise PayloadTooLarge(f"The body may be at most {max_bytes} bytes.",
-                              details={"max_bytes": max_bytes})
+        raise PayloadTooLarge(
+            f"The body may be at most {max_bytes} bytes.", details={"max_bytes": max_bytes}
+        )
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -89,5 +99,6 @@ def read_json_body(schema, max_bytes: int) -> dict:
         return schema.load(body)
     except ValidationError as exc:
         fields = ", ".join(sorted(exc.messages))
-        raise InvalidBody(f"The request body is not valid: check {fields}.",
-                          details={"fields": exc.messages}) from None
+        raise InvalidBody(
+            f"The request body is not valid: check {fields}.", details={"fields": exc.messages}
+        ) from None

@@ -29,6 +29,12 @@ def transaction(*expected: type[Exception]):
 def init_app(app: Flask) -> None:
     from dtm.cli import accounts, assessments, boundaries, demo, forms
 
-    for group in (accounts.users, accounts.tokens, boundaries.boundaries, demo.demo,
-                  forms.forms, assessments.assessments):
+    for group in (
+        accounts.users,
+        accounts.tokens,
+        boundaries.boundaries,
+        demo.demo,
+        forms.forms,
+        assessments.assessments,
+    ):
         app.cli.add_command(group)

@@ -23,8 +23,13 @@ def assessments():
 
 @assessments.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--mapping", "mapping_path", required=True, type=click.Path(dir_okay=False),
-              help="TOML mapping from the file's columns to form questions (sync/mappings/).")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="TOML mapping from the file's columns to form questions (sync/mappings/).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def import_assessments(path, mapping_path, quiet):
     """Import a CSV or XLSX export through the same validation and dedupe as tablets.
@@ -37,21 +42,31 @@ def import_assessments(path, mapping_path, quiet):
         if record is None:
             raise ImportMappingError(
                 f"form {mapping.form_id} {mapping.form_version or ''} is not published; "
-                "publish it first (flask forms publish)")
+                "publish it first (flask forms publish)"
+            )
         definition = loaded_definition(record)
         total = count_rows(path)
         report = ImportReport()
-        context = BatchContext(source="import", device_id=f"import:{click.format_filename(path)}"[:200])
+        context = BatchContext(
+            source="import", device_id=f"import:{click.format_filename(path)}"[:200]
+        )
         items = items_from_rows(mapping, definition, read_rows(path))
-        with click.progressbar(length=total, label="importing", hidden=quiet,
-                               file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(
+            length=total, label="importing", hidden=quiet, file=click.get_text_stream("stderr")
+        ) as bar:
             for batch in chunked(items):
                 results = ingest_batch(db.session, batch, context)
                 db.session.commit()
                 report.add(results)
                 bar.update(len(batch))
-        audit(db.session, None, "assessments.import", "file", click.format_filename(path)[:100],
-              after={"mapping": mapping.name, **dict(report.statuses)})
+        audit(
+            db.session,
+            None,
+            "assessments.import",
+            "file",
+            click.format_filename(path)[:100],
+            after={"mapping": mapping.name, **dict(report.statuses)},
+        )
         db.session.commit()
     except ImportMappingError as exc:
         db.session.rollback()

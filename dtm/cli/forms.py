@@ -31,8 +31,13 @@ def publish(path, bundled):
         with transaction() as session:
             published = publish_form(session, source.read_bytes(), filename=source.name)
             if published.created:
-                audit(session, None, "form.publish", "form_version",
-                      f"{published.record.form.form_id}@{published.record.version}")
+                audit(
+                    session,
+                    None,
+                    "form.publish",
+                    "form_version",
+                    f"{published.record.form.form_id}@{published.record.version}",
+                )
     except FormError as exc:
         for problem in exc.problems:
             click.echo(f"problem: {problem}", err=True)

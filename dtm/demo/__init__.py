@@ -54,6 +54,7 @@ def load_demo(session: Session) -> list[DemoCredentials]:
     sites = demo_sites(session)
     session.add_all(sites)
     store.place_sites(sites)
+    store.mark_changed(sites)
     session.flush()
     credentials = []
     for role in DEMO_ROLES:

@@ -117,7 +117,8 @@ SURVEY = [
             "Assessment round",
             "Cycle d'évaluation",
             "#x_round",
-            required=True,
+            # Optional: the server files an assessment without a round under the round
+            # whose period contains its assessment date.
             constraint=(". >= 1", "The round is 1 or more.", "Le cycle est 1 ou plus."),
         ),
         q(

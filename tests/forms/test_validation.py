@@ -66,12 +66,18 @@ def test_not_a_mapping(bundled):
 # --- required -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("missing", ["site_id", "households", "round", "assessment_date"])
+@pytest.mark.parametrize("missing", ["site_id", "households", "assessment_date"])
 def test_required(bundled, item, missing):
     del item[missing]
     error = only_error(validate(bundled, item))
     assert error["field"] == missing and error["rule"] == "required"
     assert "required" in error["message"]
+
+
+def test_round_is_optional(bundled, item):
+    """Without a round, the server files the assessment by its date (see sync.ingest)."""
+    del item["round"]
+    assert validate(bundled, item).ok
 
 
 def test_required_empty_string_counts_as_missing(bundled, item):
