@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+import orjson
+
 DEFAULTS = {
     # Maximum size of any request body (sync batches, XLSForm uploads, OpenRosa posts).
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
@@ -48,10 +50,16 @@ def normalise_database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict:
+    # orjson for JSON columns: several times faster than the standard library at ingest.
+    json_options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         # Writers wait for each other instead of failing at once (see extensions: WAL).
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, **json_options}
+    return {"pool_pre_ping": True, **json_options}
+
+
+def _json_dumps(value) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 def _instance_secret(instance: Path) -> str:

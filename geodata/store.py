@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 import shapely
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Table, bindparam, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from geodata.errors import BoundaryImportError
 from geodata.locate import AreaRecord, Locator
 from geodata.models import AdminArea, AdminLevel, Counter, Site
 from geodata.models.base import utcnow
+from geodata.types import Geometry
 
 # The change sequence behind the reference-data cursor (see sync.reference).
 SITE_SEQUENCE = "reference"
@@ -292,6 +294,48 @@ class Store(ABC):
         for offset, site in enumerate(sites):
             site.change_seq = last - len(sites) + 1 + offset
 
+    # Registry columns ingest rewrites when a newer assessment arrives.
+    SITE_UPDATE_COLUMNS = (
+        "name",
+        "site_type",
+        "status",
+        "lon",
+        "lat",
+        "declared_admin1_pcode",
+        "declared_admin2_pcode",
+        "first_round",
+        "last_round",
+        "admin0_pcode",
+        "admin1_pcode",
+        "admin2_pcode",
+        "admin3_pcode",
+        "admin4_pcode",
+        "location_status",
+        "admin_mismatch",
+        "geom",
+        "change_seq",
+        "updated_at",
+    )
+
+    def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
+        """Bulk-insert rows that all carry the same keys (no RETURNING)."""
+        if rows:
+            self.session.connection().execute(table.insert(), list(rows))
+
+    def update_sites(self, rows: Sequence[dict]) -> None:
+        """Bulk-update site rows: each dict has `id` and every SITE_UPDATE_COLUMNS value
+        (`geom` as WKB bytes or a shapely point)."""
+        if not rows:
+            return
+        table = Site.__table__
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("b_id"))
+            .values(**{c: bindparam(f"b_{c}") for c in self.SITE_UPDATE_COLUMNS})
+        )
+        params = [{f"b_{c}": row[c] for c in (*self.SITE_UPDATE_COLUMNS, "id")} for row in rows]
+        self.session.connection().execute(statement, params)
+
     # --- server sequences -------------------------------------------------------------
 
     def next_seq(self, name: str) -> int:
@@ -333,16 +377,52 @@ def _placement_of(site: Site) -> tuple:
 
 def declared_mismatch(site: Site) -> bool:
     """Declared admin areas disagree with where the point falls (when both are known)."""
-    for level in (1, 2):
-        declared = getattr(site, f"declared_admin{level}_pcode")
-        located = getattr(site, f"admin{level}_pcode")
-        if declared and located and declared != located:
-            return True
-    return False
+    return codes_disagree(
+        site.declared_admin1_pcode, site.declared_admin2_pcode, site.admin1_pcode, site.admin2_pcode
+    )
+
+
+def codes_disagree(
+    declared1: str | None, declared2: str | None, located1: str | None, located2: str | None
+) -> bool:
+    """The mismatch rule on plain values: a declared admin-1 or admin-2 code differs from
+    the located one, where both are known."""
+    return bool(
+        (declared1 and located1 and declared1 != located1)
+        or (declared2 and located2 and declared2 != located2)
+    )
 
 
 class SQLiteStore(Store):
     backend = "sqlite"
+
+    # The bulk writes below go straight to the driver: SQLAlchemy's per-row parameter
+    # handling costs several times what SQLite needs for the statement itself, and ingest
+    # writes every site, assessment and origin of every batch. Values are converted by each
+    # column's type exactly as SQLAlchemy would store them in SQLite (_sqlite_converters).
+
+    def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
+        if not rows:
+            return
+        columns = list(rows[0])
+        convert = _sqlite_converters(table, columns)
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        values = [tuple(f(row[c]) for f, c in zip(convert, columns, strict=True)) for row in rows]
+        self.session.connection().exec_driver_sql(sql, values)
+
+    def update_sites(self, rows: Sequence[dict]) -> None:
+        if not rows:
+            return
+        columns = self.SITE_UPDATE_COLUMNS
+        convert = _sqlite_converters(Site.__table__, columns)
+        sql = f"UPDATE sites SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
+        values = [
+            (*(f(row[c]) for f, c in zip(convert, columns, strict=True)), row["id"]) for row in rows
+        ]
+        self.session.connection().exec_driver_sql(sql, values)
 
     def _areas_in_bbox(self, query, bbox):
         minx, miny, maxx, maxy = bbox
@@ -376,6 +456,35 @@ class PostGISStore(Store):
 
     def _insert_counter_if_missing(self, name):
         return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+def _sqlite_converters(table: Table, columns: Sequence[str]) -> list:
+    """For each column, a function turning a Python value into what SQLAlchemy's type
+    stores in SQLite: JSON as text, DateTime as naive text, Date as ISO text, Boolean as an
+    integer, geometry as WKB."""
+    key = (table.name, tuple(columns))
+    converters = _CONVERTERS.get(key)
+    if converters is None:
+        converters = [_sqlite_converter(table.c[name].type) for name in columns]
+        _CONVERTERS[key] = converters
+    return converters
+
+
+_CONVERTERS: dict[tuple, list] = {}
+
+
+def _sqlite_converter(column_type):
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else orjson.dumps(v, default=str).decode()
+    if isinstance(column_type, DateTime):
+        return lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f") if v is not None else None
+    if isinstance(column_type, Date):
+        return lambda v: v.isoformat() if v is not None else None
+    if isinstance(column_type, Boolean):
+        return lambda v: None if v is None else int(v)
+    if isinstance(column_type, Geometry):
+        return lambda v: v if v is None or isinstance(v, bytes) else shapely.to_wkb(v)
+    return lambda v: v
 
 
 def open_store(session: Session) -> Store:

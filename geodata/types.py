@@ -3,8 +3,11 @@
 PostgreSQL stores native PostGIS geometry (EPSG:4326) through geoalchemy2, so SQL can use
 GIST indexes and ST_* functions. SQLite stores the same geometry as WKB bytes, because this
 Python's sqlite3 cannot load SpatiaLite; spatial questions there are answered in shapely.
-Either way, Python code reads and writes shapely geometries and never sees the difference.
+Either way, Python code reads and writes shapely geometries (or ready-made WKB bytes) and
+never sees the difference.
 """
+
+import struct
 
 import shapely
 from geoalchemy2 import Geometry as PostGISGeometry
@@ -38,7 +41,7 @@ class Geometry(TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        wkb = shapely.to_wkb(value)
+        wkb = value if isinstance(value, bytes) else shapely.to_wkb(value)
         if dialect.name == "postgresql":
             return WKBElement(wkb, srid=SRID)
         return wkb
@@ -49,3 +52,12 @@ class Geometry(TypeDecorator):
         if dialect.name == "postgresql":
             return to_shape(value)
         return shapely.from_wkb(value)
+
+
+_POINT_WKB = struct.Struct("<BIdd")  # little-endian, type 1 (Point), x, y
+
+
+def point_wkb(lon: float, lat: float) -> bytes:
+    """WKB of a point, built directly: shapely's per-geometry to_wkb costs ~70 µs, this ~1 µs,
+    which matters when ingest writes thousands of site locations per second."""
+    return _POINT_WKB.pack(1, 1, lon, lat)

@@ -1,18 +1,16 @@
-"""Canonical content hashes: the same record always hashes the same, whoever re-sends it."""
+"""Canonical content hashes: the same record always hashes the same, whoever re-sends it.
+
+orjson with sorted keys: byte-identical output for equal values, and several times faster
+than the standard library, which matters at thousands of items per second.
+"""
 
 import hashlib
-import json
+
+import orjson
 
 
-def canonical_json(value) -> str:
-    return json.dumps(
-        value,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=str,
-    )
+def canonical_json(value) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
 
 
 def content_hash(form_id, form_version, base_version, data) -> str:
@@ -23,4 +21,4 @@ def content_hash(form_id, form_version, base_version, data) -> str:
         "base_version": base_version,
         "data": data,
     }
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(body)).hexdigest()

@@ -31,8 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-import shapely
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -51,8 +50,12 @@ from geodata.models import (
 )
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
-from geodata.store import SITE_SEQUENCE, declared_mismatch, open_store
+from geodata.store import SITE_SEQUENCE, codes_disagree, open_store
+from geodata.types import point_wkb
 from sync.canonical import content_hash
+
+# Core answers copied into the assessment's typed columns.
+ASSESSMENT_ANSWERS = (*COUNT_FIELDS, *CHOICE_FIELDS)
 
 CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = (
     "created",
@@ -387,19 +390,21 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     ]
     if not rows:
         return
+    # Core statements on the tables: the ORM's bulk layer costs more than the database here.
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = Submission.__table__
     statement = (
-        insert(Submission)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(Submission.submission_id, Submission.seq)
+        .returning(table.c.submission_id, table.c.seq)
     )
-    inserted = dict(session.execute(statement, rows).all())
+    inserted = dict(session.connection().execute(statement, rows).all())
     raced = [i for i in items if i.id not in inserted]
     if raced:  # another request stored these ids between our read and our insert
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
     site_pks = _upsert_sites(session, items)
-    _insert_assessments(session, items, inserted, site_pks)
+    _insert_assessments(session, items, inserted, site_pks, context.received_at)
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -550,27 +555,12 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
             | {"geom": _point(s), "created_at": now, "updated_at": now}
             for s in new
         ]
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        for site_id, pk in session.execute(insert(Site).returning(Site.site_id, Site.id), rows):
+        table = Site.__table__
+        returning = table.insert().returning(table.c.site_id, table.c.id)
+        for site_id, pk in session.connection().execute(returning, rows):
             sites[site_id]["id"] = pk
     old = [s for s in changed if s["site_id"] in existing]
-    if old:
-        params = [
-            {f"b_{k}": v for k, v in s.items()} | {"b_geom": _point(s), "b_now": now} for s in old
-        ]
-        values = {c: bindparam(f"b_{c}") for c in SITE_COLUMNS if c not in ("id", "site_id")}
-        session.execute(
-            update(Site.__table__)
-            .where(Site.__table__.c.id == bindparam("b_id"))
-            .values(
-                **values,
-                geom=bindparam("b_geom"),
-                change_seq=bindparam("b_change_seq"),
-                updated_at=bindparam("b_now"),
-            ),
-            params,
-        )
+    store.update_sites([s | {"geom": _point(s), "updated_at": now} for s in old])
     return {sid: s["id"] for sid, s in sites.items()}
 
 
@@ -612,22 +602,20 @@ def _place(session, sites: list[dict]) -> None:
             site["location_status"] = "no_location" if site["lon"] is None else "located"
         else:
             site["location_status"] = "located" if placement.inside_any[i] else "outside"
-        site["admin_mismatch"] = declared_mismatch(_SiteView(site))
+        site["admin_mismatch"] = codes_disagree(
+            site["declared_admin1_pcode"],
+            site["declared_admin2_pcode"],
+            site["admin1_pcode"],
+            site["admin2_pcode"],
+        )
 
 
-class _SiteView:
-    """Attribute access over a site dict, for the store's mismatch rule."""
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
-
-
-def _point(site: dict):
-    return shapely.Point(site["lon"], site["lat"]) if site["lon"] is not None else None
+def _point(site: dict) -> bytes | None:
+    return point_wkb(site["lon"], site["lat"]) if site["lon"] is not None else None
 
 
 def _insert_assessments(
-    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int]
+    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], now: datetime
 ) -> None:
     rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
     locator = open_store(session).locator()
@@ -636,11 +624,22 @@ def _insert_assessments(
         np.array([p.get("lon", np.nan) for p in points], dtype=float),
         np.array([p.get("lat", np.nan) for p in points], dtype=float),
     )
+    located = {
+        level: (
+            placement.pcodes[level].tolist() if level in placement.pcodes else [None] * len(items)
+        )
+        for level in range(5)
+    }
+    inside = placement.inside_any.tolist()
     rows = []
     for n, item in enumerate(items):
         data = item.data
+        point = points[n]
         assessed_on = _as_date(data.get("assessment_date"))
+        declared1, declared2 = data.get("admin1_pcode"), data.get("admin2_pcode")
+        located1, located2 = located[1][n], located[2][n]
         row = {
+            "id": seqs[item.id],
             "submission_seq": seqs[item.id],
             "submission_id": item.id,
             "root_id": item.root_id,
@@ -651,46 +650,32 @@ def _insert_assessments(
             "round_number": round_for(data.get("round"), assessed_on, rounds),
             "assessment_date": assessed_on,
             "current": True,
-            "lon": points[n].get("lon"),
-            "lat": points[n].get("lat"),
-            "declared_admin1_pcode": data.get("admin1_pcode"),
-            "declared_admin2_pcode": data.get("admin2_pcode"),
+            "received_at": now,
+            "lon": point.get("lon"),
+            "lat": point.get("lat"),
+            "declared_admin1_pcode": declared1,
+            "declared_admin2_pcode": declared2,
+            "admin0_pcode": located[0][n],
+            "admin1_pcode": located1,
+            "admin2_pcode": located2,
+            "admin3_pcode": located[3][n],
+            "admin4_pcode": located[4][n],
+            "location_status": (
+                "no_location" if point.get("lon") is None else "located" if inside[n] else "outside"
+            ),
+            "admin_mismatch": codes_disagree(declared1, declared2, located1, located2),
         }
-        for level in range(5):
-            codes = placement.pcodes.get(level)
-            row[f"admin{level}_pcode"] = codes[n] if codes is not None else None
-        if row["lon"] is None:
-            row["location_status"] = "no_location"
-        else:
-            row["location_status"] = "located" if placement.inside_any[n] else "outside"
-        row["admin_mismatch"] = declared_mismatch(
-            _SiteView(
-                {
-                    "declared_admin1_pcode": row["declared_admin1_pcode"],
-                    "declared_admin2_pcode": row["declared_admin2_pcode"],
-                    "admin1_pcode": row["admin1_pcode"],
-                    "admin2_pcode": row["admin2_pcode"],
-                }
-            )
-        )
-        for name in COUNT_FIELDS:
+        for name in ASSESSMENT_ANSWERS:
             row[name] = data.get(name)
-        for name in CHOICE_FIELDS:
-            row[name] = data.get(name)
-        row["site_status"] = data.get("site_status")
         rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    returned = session.execute(
-        insert(Assessment).returning(Assessment.submission_id, Assessment.id), rows
-    ).all()
-    assessment_ids = dict(returned)
+    store = open_store(session)
+    store.insert_rows(Assessment.__table__, rows)
     origins = []
     for item in items:
         for position, origin in enumerate(item.data.get("origins") or []):
             origins.append(
                 {
-                    "assessment_id": assessment_ids[item.id],
+                    "assessment_id": seqs[item.id],
                     "position": position,
                     "origin_admin1_pcode": origin.get("origin_admin1_pcode"),
                     "origin_admin2_pcode": origin.get("origin_admin2_pcode"),
@@ -699,8 +684,7 @@ def _insert_assessments(
                     "displacement_reason": origin.get("displacement_reason"),
                 }
             )
-    if origins:
-        session.execute(AssessmentOrigin.__table__.insert(), origins)
+    store.insert_rows(AssessmentOrigin.__table__, origins)
 
 
 def round_for(named: int | None, assessed_on: date | None, rounds) -> int | None:
@@ -768,8 +752,8 @@ def _insert_quarantine(session, rows: list[dict]) -> None:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(QuarantinedSubmission).on_conflict_do_nothing(
+    session.connection().execute(
+        insert(QuarantinedSubmission.__table__).on_conflict_do_nothing(
             index_elements=["submission_id", "content_hash", "reason"]
         ),
         rows,

@@ -102,7 +102,7 @@ def admin_areas_table(session: Session) -> tuple[list[dict], str]:
         {"pcode": p, "name": n, "level": lv, "parent_pcode": parent} for p, n, lv, parent in rows
     ]
     key = canonical_json(open_store(session).boundaries_key())
-    return areas, hashlib.sha256(key.encode()).hexdigest()[:32]
+    return areas, hashlib.sha256(key).hexdigest()[:32]
 
 
 def current_round(session: Session, today: date) -> Round | None:

@@ -1,6 +1,6 @@
-import json
 from datetime import UTC, datetime
 
+import orjson
 from flask import current_app, jsonify, request
 from marshmallow import ValidationError
 
@@ -90,8 +90,8 @@ def read_json_body(schema, max_bytes: int) -> dict:
             f"The body may be at most {max_bytes} bytes.", details={"max_bytes": max_bytes}
         )
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise InvalidBody(f"The body is not valid JSON: {exc}.", details={}) from None
     if not isinstance(body, dict):
         raise InvalidBody("The body must be a JSON object.")

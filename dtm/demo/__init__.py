@@ -15,10 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtm.accounts import create_user, issue_token
+from dtm.demo.assessments import DemoSite, demo_items, demo_rounds
+from forms import BUNDLED_SITE_ASSESSMENT
+from forms.registry import publish_form
 from geodata.boundaries import read_boundaries
-from geodata.models import AdminArea, Site, User
+from geodata.models import AdminArea, Round, Site, User
 from geodata.models.sites import SITE_TYPES
 from geodata.store import open_store
+from sync.importer import chunked
+from sync.ingest import BatchContext, ingest_batch
 
 DATA_DIR = Path(__file__).parent / "data"
 BOUNDARY_FILES = {
@@ -47,15 +52,20 @@ def store_is_empty(session: Session) -> bool:
 
 
 def load_demo(session: Session) -> list[DemoCredentials]:
-    """Load boundaries, sites and one user per role. The caller commits."""
+    """Load boundaries, the bundled form, sites, rounds of assessments (sent through the
+    sync pipeline, as a tablet would) and one user per role. The caller commits."""
     store = open_store(session)
     for level, path in BOUNDARY_FILES.items():
         store.replace_admin_level(read_boundaries(path, level))
+    form = publish_form(
+        session, BUNDLED_SITE_ASSESSMENT.read_bytes(), filename=BUNDLED_SITE_ASSESSMENT.name
+    )
     sites = demo_sites(session)
     session.add_all(sites)
     store.place_sites(sites)
     store.mark_changed(sites)
     session.flush()
+    load_demo_assessments(session, sites, form.record.version)
     credentials = []
     for role in DEMO_ROLES:
         username = f"demo-{role}"
@@ -66,6 +76,37 @@ def load_demo(session: Session) -> list[DemoCredentials]:
         _, token = issue_token(session, user, label="demo")
         credentials.append(DemoCredentials(username, role, password, token))
     return credentials
+
+
+def load_demo_assessments(session: Session, sites: list[Site], form_version: str) -> None:
+    rounds = demo_rounds()
+    for planned in rounds:
+        session.add(
+            Round(
+                number=planned.number,
+                name=planned.name,
+                start_date=planned.start,
+                end_date=planned.end,
+                status="closed" if planned.closed else "open",
+            )
+        )
+    session.flush()
+    districts = dict(
+        session.execute(
+            select(AdminArea.pcode, AdminArea.parent_pcode).where(AdminArea.level == 2)
+        ).all()
+    )
+    demo = [
+        DemoSite(s.site_id, s.name, s.site_type, s.lon, s.lat, s.admin1_pcode, s.admin2_pcode)
+        for s in sites
+    ]
+    context = BatchContext(source="sync", device_id="demo-tablet")
+    for items in demo_items(demo, rounds, districts, form_version):
+        for batch in chunked(items):
+            results = ingest_batch(session, batch, context)
+            refused = [r for r in results if r.status != "created"]
+            if refused:  # the demo must be clean data: fail loudly if the pipeline disagrees
+                raise RuntimeError(f"demo assessment refused: {refused[0]}")
 
 
 def demo_sites(session: Session) -> list[Site]:

@@ -81,7 +81,9 @@ class Assessment(Base):
 
     __tablename__ = "assessments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The submission's seq: one assessment per accepted submission version, so ingest knows
+    # every id before inserting (no RETURNING round trip, origins reference it directly).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     submission_seq: Mapped[int] = mapped_column(
         ForeignKey("submissions.seq"), nullable=False, unique=True
     )

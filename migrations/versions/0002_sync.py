@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 08:20:30.790163
+Create Date: 2026-11-23 08:28:48.341978
 
 """
 from alembic import op
@@ -120,7 +120,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_submissions_root_id'), ['root_id'], unique=False)
 
     op.create_table('assessments',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('submission_seq', sa.Integer(), nullable=False),
     sa.Column('submission_id', sa.String(length=36), nullable=False),
     sa.Column('root_id', sa.String(length=36), nullable=False),
