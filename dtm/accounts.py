@@ -122,8 +122,8 @@ def token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
-    """The active user a valid (known, unrevoked, unexpired) token belongs to, else None."""
+def token_for_secret(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The valid (known, unrevoked, unexpired, of an active user) token, else None. Reads only."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.execute(
@@ -136,9 +136,17 @@ def user_for_token(session: Session, secret: str, now: datetime | None = None) -
         return None
     if not token.user.active:
         return None
-    if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-    return token.user
+    return token
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    token = token_for_secret(session, secret)
+    return token.user if token else None
+
+
+def needs_last_used(token: ApiToken, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION
 
 
 def audit(

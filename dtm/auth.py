@@ -8,11 +8,15 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request, session
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
-from dtm.accounts import user_for_token
+from dtm.accounts import needs_last_used, token_for_secret
 from dtm.errors import Forbidden, Unauthorized
 from dtm.extensions import db
-from geodata.models import User
+from geodata.models import ApiToken, User
+from geodata.models.base import utcnow
+from geodata.store import open_store
 
 
 def current_user() -> User | None:
@@ -24,15 +28,42 @@ def current_user() -> User | None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
-        user = user_for_token(db.session, secret.strip())
-        if user is None:
+        token = token_for_secret(db.session, secret.strip())
+        if token is None:
             raise Unauthorized("The API token is not valid: unknown, revoked or expired.")
+        user = token.user
+        if needs_last_used(token):
+            _record_token_use(token.id)
     elif session.get("user_id"):
         candidate = db.session.get(User, session["user_id"])
         if candidate is not None and candidate.active:
             user = candidate
     g.current_user = user
     return user
+
+
+def _record_token_use(token_id: int) -> None:
+    """Note when a token was last used, in a short transaction of its own; bookkeeping
+    that must never make a request fail (on a busy SQLite store it is simply skipped)."""
+    db.session.commit()
+    try:
+        open_store(db.session).begin_write()
+        db.session.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
+        )
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
+def begin_write_transaction() -> None:
+    """Start the request's writing transaction; call in writing views after authentication.
+
+    Ends the reads done so far (authentication) and begins a transaction that holds the
+    write lock from its first statement on SQLite (see Store.begin_write); the view then
+    commits once, at its end."""
+    db.session.commit()
+    open_store(db.session).begin_write()
 
 
 def require_role(*roles: str) -> Callable:

@@ -19,9 +19,14 @@ def init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+            event.listen(db.engine, "begin", _sqlite_begin)
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
+    # Python's sqlite3 opens transactions on its own and not before a SAVEPOINT, so
+    # releasing a savepoint would commit; hand transaction control to SQLAlchemy instead
+    # (the recipe in SQLAlchemy's SQLite dialect documentation).
+    dbapi_connection.isolation_level = None
     # WAL lets readers work while one writer writes; FULL makes a commit durable before we
     # answer "created"; foreign keys are off by default in SQLite.
     cursor = dbapi_connection.cursor()
@@ -34,3 +39,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def _migrations_dir(app: Flask) -> Path:
     return Path(app.root_path).parent / "migrations"
+
+
+def _sqlite_begin(connection):
+    # A transaction that will write takes the write lock at once (Store.begin_write):
+    # a deferred one that read first could not upgrade after another writer committed.
+    immediate = connection.get_execution_options().get("dtm_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

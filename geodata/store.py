@@ -336,6 +336,20 @@ class Store(ABC):
         params = [{f"b_{c}": row[c] for c in (*self.SITE_UPDATE_COLUMNS, "id")} for row in rows]
         self.session.connection().execute(statement, params)
 
+    # --- transactions -----------------------------------------------------------------
+
+    def begin_write(self) -> None:
+        """Start the session's next transaction as a writing one (call before its first
+        statement). SQLite then takes the write lock at BEGIN, so concurrent writers queue
+        behind each other instead of failing; PostgreSQL needs nothing."""
+        self.session.connection(execution_options={"dtm_write": True})
+
+    def lock_sequence(self, name: str) -> None:
+        """Hold the named sequence's row lock until commit, so writers that read before
+        they write (ingest reading sites) see each other's committed rows."""
+        self.session.execute(self._insert_counter_if_missing(name))
+        self.session.execute(select(Counter.value).where(Counter.name == name).with_for_update())
+
     # --- server sequences -------------------------------------------------------------
 
     def next_seq(self, name: str) -> int:

@@ -365,6 +365,8 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
 
 def _store(session, items: list[_Item], results, quarantine, context) -> None:
     dialect = session.get_bind().dialect.name
+    # Writers of one store go one at a time from here: sites read below are then current.
+    open_store(session).lock_sequence(SITE_SEQUENCE)
     items = _supersede_bases(session, items, results, quarantine, context)
     rows = [
         {

@@ -21,8 +21,10 @@ from dtm import create_app
 from dtm.accounts import create_user, issue_token
 from dtm.config import normalise_database_url
 from dtm.extensions import db
+from forms import BUNDLED_SITE_ASSESSMENT
+from forms.registry import publish_form
 from geodata.models import Base
-from tests.support import SHARED_DATA
+from tests.support import SHARED_DATA, SOMALIA_ADM1, SOMALIA_ADM2
 
 POSTGIS_URL = os.environ.get("DTM_TEST_DATABASE_URL")
 POSTGIS_SKIP = (
@@ -143,6 +145,18 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture
+def operation(app, runner):
+    """The app with Somalia admin-1/2 boundaries and the bundled form published."""
+    for level, path in ((1, SOMALIA_ADM1), (2, SOMALIA_ADM2)):
+        result = runner.invoke(args=["boundaries", "import", str(path), "--level", str(level)])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        publish_form(db.session, BUNDLED_SITE_ASSESSMENT.read_bytes(), "site_assessment.xlsx")
+        db.session.commit()
+    return app
 
 
 @pytest.fixture

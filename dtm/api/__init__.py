@@ -14,12 +14,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_v1)
 
     @app.after_request
-    def finish_transaction(response):
-        # Views that write commit once themselves. What is left here is bookkeeping made
-        # while reading (a token's last use): keep it on success, drop it on failure.
-        session = db.session
-        if response.status_code < 400 and (session.dirty or session.new):
-            session.commit()
-        else:
-            session.rollback()
+    def end_read_transaction(response):
+        # Views that write commit once themselves; anything left open here only read.
+        db.session.rollback()
         return response

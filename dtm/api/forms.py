@@ -1,7 +1,7 @@
 from flask import jsonify, request
 
 from dtm.api import api_v1
-from dtm.auth import current_user, require_role
+from dtm.auth import begin_write_transaction, current_user, require_role
 from dtm.errors import BadRequest, InvalidForm, NotFound
 from dtm.extensions import db
 from forms.errors import FormError
@@ -56,6 +56,7 @@ def publish():
             f"{upload.filename} is not an .xlsx file; publish XLSForms saved as .xlsx.",
             details={"problems": ["The file must be an .xlsx workbook."]},
         )
+    begin_write_transaction()
     try:
         published = publish_form(
             db.session, upload.read(), filename=upload.filename, published_by=current_user().id

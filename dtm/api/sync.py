@@ -6,7 +6,7 @@ from marshmallow import ValidationError
 
 from dtm.api import api_v1
 from dtm.api.params import int_arg
-from dtm.auth import current_user, require_role
+from dtm.auth import begin_write_transaction, current_user, require_role
 from dtm.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
 from dtm.extensions import db
 from sync.ingest import BatchContext, ingest_batch
@@ -44,6 +44,7 @@ def sync_submissions():
         clock_skew_seconds=skew,
         batch_id=batch["batch_id"],
     )
+    begin_write_transaction()
     results = ingest_batch(db.session, batch["items"], context)
     db.session.commit()
     return jsonify(

@@ -1,9 +1,12 @@
+import sys
+
 import click
 from flask.cli import AppGroup
 
 from dtm.accounts import audit
 from dtm.extensions import db
 from forms.registry import find_version, loaded_definition
+from geodata.store import open_store
 from sync.importer import (
     ImportMappingError,
     ImportReport,
@@ -52,9 +55,11 @@ def import_assessments(path, mapping_path, quiet):
         )
         items = items_from_rows(mapping, definition, read_rows(path))
         with click.progressbar(
-            length=total, label="importing", hidden=quiet, file=click.get_text_stream("stderr")
+            length=total, label="importing", hidden=quiet, file=sys.stderr
         ) as bar:
             for batch in chunked(items):
+                db.session.commit()
+                open_store(db.session).begin_write()
                 results = ingest_batch(db.session, batch, context)
                 db.session.commit()
                 report.add(results)
