@@ -15,8 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geodata.models import ApiToken, AuditEvent, User
+from geodata.audit import audit
+from geodata.models import ApiToken, User
 from geodata.models.accounts import ROLES
+
+__all__ = ["audit"]  # re-exported: the app records actions through dtm.accounts.audit
 from geodata.models.base import utcnow
 
 TOKEN_PREFIX = "dtm_"
@@ -147,33 +150,6 @@ def user_for_token(session: Session, secret: str) -> User | None:
 def needs_last_used(token: ApiToken, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION
-
-
-def audit(
-    session: Session,
-    actor: User | None,
-    action: str,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    before: dict | None = None,
-    after: dict | None = None,
-    details: dict | None = None,
-    message: str | None = None,
-) -> AuditEvent:
-    """Record who did what, in the caller's transaction."""
-    event = AuditEvent(
-        actor_id=actor.id if actor else None,
-        actor_name=actor.username if actor else "cli",
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=before,
-        after=after,
-        details=details,
-        message=message,
-    )
-    session.add(event)
-    return event
 
 
 def _aware(moment: datetime) -> datetime:
