@@ -60,7 +60,7 @@ def item(
         "site_name": f"Site {site_id}",
         "site_type": "camp",
         "site_status": "open",
-        "assessment_date": f"2026-{9 + (round_number or 1):02d}-10",
+        "assessment_date": f"2026-{min(round_number or 1, 11):02d}-10",
         "households": 1,
         "individuals": 1,
     }

@@ -201,7 +201,9 @@ class RegionTotal(Base):
     """Sums of the current assessments of one round, per admin area and site type.
 
     Maintained with every ingested batch (geodata.summaries.RegionTotalsChange) and rebuilt
-    whole when boundaries or rounds change. `pcode` is '' for sites not placed at that
+    whole when boundaries or rounds change. No CHECK (>= 0) here: batches add differences
+    with INSERT .. ON CONFLICT DO UPDATE, and SQLite checks the (negative) row to insert
+    before it finds the conflict. `pcode` is '' for sites not placed at that
     level (no GPS, or outside every area), `site_type` '' when not given: each site counts
     once per level, so the rows of any one level add up to the country total.
     """
@@ -239,8 +241,6 @@ class RegionTotal(Base):
     health_answered: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     health_access: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
-    __table_args__ = (CheckConstraint("sites_assessed >= 0", name="sites_assessed"),)
-
 
 class RegionNeedTotal(Base):
     """Priority needs of one round per admin area: the 3/2/1 score, how many sites cite the
@@ -255,5 +255,3 @@ class RegionNeedTotal(Base):
     score: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     first_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     cited_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-
-    __table_args__ = (CheckConstraint("cited_count >= 0", name="cited_count"),)

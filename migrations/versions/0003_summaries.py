@@ -29,7 +29,6 @@ def upgrade():
     sa.Column('score', sa.BigInteger(), nullable=False),
     sa.Column('first_count', sa.BigInteger(), nullable=False),
     sa.Column('cited_count', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint('cited_count >= 0', name=op.f('ck_region_need_totals_cited_count')),
     sa.PrimaryKeyConstraint('round_number', 'level', 'pcode', 'need', name=op.f('pk_region_need_totals'))
     )
     op.create_table('region_totals',
@@ -63,7 +62,6 @@ def upgrade():
     sa.Column('functional_water_points', sa.BigInteger(), nullable=False),
     sa.Column('health_answered', sa.BigInteger(), nullable=False),
     sa.Column('health_access', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint('sites_assessed >= 0', name=op.f('ck_region_totals_sites_assessed')),
     sa.PrimaryKeyConstraint('round_number', 'level', 'pcode', 'site_type', name=op.f('pk_region_totals'))
     )
     with op.batch_alter_table('assessments', schema=None) as batch_op:
