@@ -1,3 +1,5 @@
+import sys
+
 import click
 from flask.cli import AppGroup
 
@@ -52,7 +54,7 @@ def import_assessments(path, mapping_path, quiet):
         )
         items = items_from_rows(mapping, definition, read_rows(path))
         with click.progressbar(
-            length=total, label="importing", hidden=quiet, file=click.get_text_stream("stderr")
+            length=total, label="importing", hidden=quiet, file=sys.stderr
         ) as bar:
             for batch in chunked(items):
                 results = ingest_batch(db.session, batch, context)
