@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import case, delete, func, insert, literal, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -190,7 +190,7 @@ def summary_levels(session: Session) -> list[int]:
     return sorted({0, *session.execute(select(AdminLevel.level)).scalars()})
 
 
-def _write(session: Session, delta: _Delta, replace: bool = False) -> None:
+def _write(session: Session, delta: _Delta) -> None:
     """Add the delta to the stored totals (insert or add), then drop emptied rows."""
     totals = [
         dict(zip(("round_number", "level", "pcode", "site_type"), key, strict=True))
@@ -205,7 +205,7 @@ def _write(session: Session, delta: _Delta, replace: bool = False) -> None:
         if any(v)
     ]
     dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     for model, rows, keys, fields in (
         (RegionTotal, totals, ("round_number", "level", "pcode", "site_type"), REGION_TOTAL_FIELDS),
         (
@@ -218,16 +218,15 @@ def _write(session: Session, delta: _Delta, replace: bool = False) -> None:
         if not rows:
             continue
         table = model.__table__
-        statement = insert(model)
-        if not replace:
-            statement = statement.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={f: table.c[f] + statement.excluded[f] for f in fields},
-            )
+        statement = upsert(model)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={f: table.c[f] + statement.excluded[f] for f in fields},
+        )
         for start in range(0, len(rows), 2000):
             session.execute(statement, rows[start : start + 2000])
     rounds = sorted({k[0] for k in delta.totals} | {k[0] for k in delta.needs})
-    if rounds and not replace:
+    if rounds:
         session.execute(
             delete(RegionTotal).where(
                 RegionTotal.round_number.in_(rounds), RegionTotal.sites_assessed == 0
@@ -250,27 +249,98 @@ def _lock_totals(session: Session, mode: str) -> None:
 
 def rebuild_region_totals(session: Session) -> None:
     """Recompute region_totals and region_need_totals from the assessments (after boundary
-    imports and round changes, or to repair). Flushes; the caller commits."""
+    imports and round changes, or to repair), with INSERT .. SELECT per level: the same sums
+    `_figures` adds one assessment at a time (tests compare the two after every kind of
+    change). Flushes; the caller commits."""
     _lock_totals(session, "EXCLUSIVE")
     session.execute(delete(RegionTotal))
     session.execute(delete(RegionNeedTotal))
-    levels = summary_levels(session)
-    site_pks = list(session.execute(select(Site.id).order_by(Site.id)).scalars())
-    delta = _Delta()
-    for start in range(0, len(site_pks), 20 * CHUNK):
-        chunk = site_pks[start : start + 20 * CHUNK]
-        low, high = chunk[0], chunk[-1]
-        codes = {
-            pk: tuple(rest)
-            for pk, *rest in session.execute(
-                select(Site.id, *_SITE_CODES).where(Site.id.between(low, high))
+    a = Assessment
+    winners = (
+        select(func.max(a.submission_seq).label("seq"))
+        .where(a.current.is_(True), a.round_number.is_not(None))
+        .group_by(a.site_pk, a.round_number)
+        .subquery("winners")
+    )
+
+    def answered(column):
+        return func.sum(case((column.is_not(None), 1), else_=0))
+
+    def zero(column):
+        return func.coalesce(column, 0)
+
+    people = zero(a.individuals)
+    any_sex_age = or_(*(getattr(a, f).is_not(None) for f in SEX_AGE_FIELDS))
+    figures = [
+        func.count(),
+        func.sum(zero(a.households)),
+        func.sum(people),
+        *(func.sum(zero(getattr(a, f))) for f in SEX_AGE_FIELDS),
+        func.sum(case((any_sex_age, 1), else_=0)),
+        *(
+            func.sum(zero(getattr(a, f)))
+            for f in (
+                "arrivals_households",
+                "arrivals_individuals",
+                "departures_households",
+                "departures_individuals",
+                "returnee_households",
+                "returnee_individuals",
             )
-        }
-        for (site_pk, _), row in current_assessments(
-            session, Assessment.site_pk.between(low, high)
-        ).items():
-            delta.add(row, codes[site_pk], levels, +1)
-    _write(session, delta, replace=True)
+        ),
+        answered(a.functional_latrines),
+        func.sum(case((a.functional_latrines.is_not(None), people), else_=0)),
+        func.sum(zero(a.functional_latrines)),
+        answered(a.functional_water_points),
+        func.sum(case((a.functional_water_points.is_not(None), people), else_=0)),
+        func.sum(zero(a.functional_water_points)),
+        answered(a.health_facility_access),
+        func.sum(case((a.health_facility_access == "yes", 1), else_=0)),
+    ]
+    for level in summary_levels(session):
+        pcode = func.coalesce(getattr(Site, f"admin{level}_pcode"), "")
+        site_type = func.coalesce(a.site_type, "")
+        current = (
+            select(a.round_number, literal(level), pcode, site_type, *figures)
+            .select_from(winners)
+            .join(a, a.submission_seq == winners.c.seq)
+            .join(Site, Site.id == a.site_pk)
+            .group_by(a.round_number, pcode, site_type)
+        )
+        session.execute(
+            insert(RegionTotal).from_select(
+                ["round_number", "level", "pcode", "site_type", *REGION_TOTAL_FIELDS], current
+            )
+        )
+        cited = union_all(
+            *(
+                select(
+                    a.round_number.label("round_number"),
+                    pcode.label("pcode"),
+                    getattr(a, field).label("need"),
+                    literal(points).label("points"),
+                )
+                .select_from(winners)
+                .join(a, a.submission_seq == winners.c.seq)
+                .join(Site, Site.id == a.site_pk)
+                .where(getattr(a, field).is_not(None))
+                for field, points in zip(NEED_FIELDS, NEED_POINTS, strict=True)
+            )
+        ).subquery("cited")
+        session.execute(
+            insert(RegionNeedTotal).from_select(
+                ["round_number", "level", "pcode", "need", "score", "first_count", "cited_count"],
+                select(
+                    cited.c.round_number,
+                    literal(level),
+                    cited.c.pcode,
+                    cited.c.need,
+                    func.sum(cited.c.points),
+                    func.sum(case((cited.c.points == NEED_POINTS[0], 1), else_=0)),
+                    func.count(),
+                ).group_by(cited.c.round_number, cited.c.pcode, cited.c.need),
+            )
+        )
     session.flush()
 
 
