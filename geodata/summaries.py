@@ -40,7 +40,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 from sqlalchemy import case, delete, func, insert, literal, or_, select, text, union_all
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -156,33 +157,50 @@ def _figures(row) -> list[int]:
     ]
 
 
-@dataclass
 class _Delta:
-    totals: dict = field(
-        default_factory=lambda: defaultdict(lambda: [0] * len(REGION_TOTAL_FIELDS))
-    )
-    needs: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    """Differences to add to the region tables. Gathered per (round, placement, site type)
+    and per (round, placement, need), then spread over the levels when written: a batch
+    has far fewer placements than assessments."""
 
-    def add(self, row, codes: Sequence[str | None], levels: Sequence[int], sign: int) -> None:
+    def __init__(self, levels: Sequence[int]):
+        self.levels = levels
+        self.figures: dict = {}
+        self.cited: dict = defaultdict(lambda: [0, 0, 0])
+
+    def add(self, row, codes: tuple, sign: int) -> None:
+        key = (row.round_number, codes, row.site_type or "")
         figures = _figures(row)
-        site_type = row.site_type or ""
-        cited = [
-            (need, points, rank == 0)
-            for rank, (need, points) in enumerate(
-                zip((getattr(row, f) for f in NEED_FIELDS), NEED_POINTS, strict=True)
-            )
-            if need
-        ]
-        for level in levels:
-            pcode = codes[level] or ""
-            total = self.totals[(row.round_number, level, pcode, site_type)]
-            for i, value in enumerate(figures):
-                total[i] += sign * value
-            for need, points, first in cited:
-                acc = self.needs[(row.round_number, level, pcode, need)]
+        found = self.figures.get(key)
+        if found is None:
+            self.figures[key] = figures if sign > 0 else [-v for v in figures]
+        elif sign > 0:
+            self.figures[key] = [a + b for a, b in zip(found, figures, strict=True)]
+        else:
+            self.figures[key] = [a - b for a, b in zip(found, figures, strict=True)]
+        for field_name, points in zip(NEED_FIELDS, NEED_POINTS, strict=True):
+            need = getattr(row, field_name)
+            if need:
+                acc = self.cited[(row.round_number, codes, need)]
                 acc[0] += sign * points
-                acc[1] += sign * int(first)
+                acc[1] += sign * (points == NEED_POINTS[0])
                 acc[2] += sign
+
+    def by_level(self) -> tuple[dict, dict]:
+        totals: dict = {}
+        for (round_number, codes, site_type), values in self.figures.items():
+            for level in self.levels:
+                key = (round_number, level, codes[level] or "", site_type)
+                found = totals.get(key)
+                totals[key] = (
+                    values if found is None else [a + b for a, b in zip(found, values, strict=True)]
+                )
+        needs: dict = defaultdict(lambda: [0, 0, 0])
+        for (round_number, codes, need), values in self.cited.items():
+            for level in self.levels:
+                acc = needs[(round_number, level, codes[level] or "", need)]
+                for i in range(3):
+                    acc[i] += values[i]
+        return totals, needs
 
 
 def summary_levels(session: Session) -> list[int]:
@@ -192,40 +210,26 @@ def summary_levels(session: Session) -> list[int]:
 
 def _write(session: Session, delta: _Delta) -> None:
     """Add the delta to the stored totals (insert or add), then drop emptied rows."""
+    by_level, by_need = delta.by_level()
     totals = [
         dict(zip(("round_number", "level", "pcode", "site_type"), key, strict=True))
         | dict(zip(REGION_TOTAL_FIELDS, values, strict=True))
-        for key, values in delta.totals.items()
+        for key, values in by_level.items()
         if any(values)
     ]
     needs = [
         dict(zip(("round_number", "level", "pcode", "need"), key, strict=True))
         | {"score": v[0], "first_count": v[1], "cited_count": v[2]}
-        for key, v in delta.needs.items()
+        for key, v in by_need.items()
         if any(v)
     ]
     dialect = session.get_bind().dialect.name
-    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    for model, rows, keys, fields in (
-        (RegionTotal, totals, ("round_number", "level", "pcode", "site_type"), REGION_TOTAL_FIELDS),
-        (
-            RegionNeedTotal,
-            needs,
-            ("round_number", "level", "pcode", "need"),
-            ("score", "first_count", "cited_count"),
-        ),
-    ):
-        if not rows:
-            continue
-        table = model.__table__
-        statement = upsert(model)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={f: table.c[f] + statement.excluded[f] for f in fields},
-        )
-        for start in range(0, len(rows), 2000):
-            session.execute(statement, rows[start : start + 2000])
-    rounds = sorted({k[0] for k in delta.totals} | {k[0] for k in delta.needs})
+    for model, rows in ((RegionTotal, totals), (RegionNeedTotal, needs)):
+        if rows:
+            statement = _upsert_adding(dialect, model)
+            for start in range(0, len(rows), 2000):
+                session.execute(statement, rows[start : start + 2000])
+    rounds = sorted({k[0] for k in by_level} | {k[0] for k in by_need})
     if rounds:
         session.execute(
             delete(RegionTotal).where(
@@ -237,6 +241,26 @@ def _write(session: Session, delta: _Delta) -> None:
                 RegionNeedTotal.round_number.in_(rounds), RegionNeedTotal.cited_count == 0
             )
         )
+
+
+_UPSERTS: dict = {}
+_KEYS = {
+    RegionTotal: ("round_number", "level", "pcode", "site_type"),
+    RegionNeedTotal: ("round_number", "level", "pcode", "need"),
+}
+
+
+def _upsert_adding(dialect: str, model):
+    """INSERT .. ON CONFLICT DO UPDATE SET f = f + excluded.f (built once per dialect)."""
+    if (dialect, model) not in _UPSERTS:
+        table = model.__table__
+        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+        fields = [c.name for c in table.columns if c.name not in _KEYS[model]]
+        _UPSERTS[(dialect, model)] = statement.on_conflict_do_update(
+            index_elements=list(_KEYS[model]),
+            set_={f: table.c[f] + statement.excluded[f] for f in fields},
+        )
+    return _UPSERTS[(dialect, model)]
 
 
 def _lock_totals(session: Session, mode: str) -> None:
@@ -349,12 +373,11 @@ def move_sites(session: Session, moves: dict[int, tuple[tuple, tuple]]) -> None:
     round of theirs from the old areas to the new ones."""
     if not moves:
         return
-    levels = summary_levels(session)
-    delta = _Delta()
+    delta = _Delta(summary_levels(session))
     for (site_pk, _), row in _current_for_sites(session, moves).items():
         old, new = moves[site_pk]
-        delta.add(row, old, levels, -1)
-        delta.add(row, new, levels, +1)
+        delta.add(row, old, -1)
+        delta.add(row, new, +1)
     _write(session, delta)
 
 
@@ -390,14 +413,26 @@ class RegionTotalsChange:
         change.before = change._current()
         return change
 
-    def finish(self) -> None:
+    def finish(self, inserted: Sequence[dict] | None = None) -> None:
+        """`inserted`: the assessment rows the batch inserted (WINNER_COLUMNS at least), so
+        the new current assessment of the batch's own pairs need not be read back: a new row
+        has the highest seq of its pair. Pairs of superseded bases are read again."""
         codes_after = self._codes()
-        after = self._current()
-        delta = _Delta()
+        if inserted is None:
+            after = self._current()
+        else:
+            after = {}
+            for row in sorted(inserted, key=lambda r: r["submission_seq"]):
+                if row["round_number"] is not None:
+                    after[(row["site_pk"], row["round_number"])] = SimpleNamespace(**row)
+            left = self.base_pairs - set(after)
+            if left:
+                after.update(self._current(left))
+        delta = _Delta(self.levels)
         for key, row in self.before.items():
-            delta.add(row, self.codes_before[key[0]], self.levels, -1)
+            delta.add(row, self.codes_before[key[0]], -1)
         for key, row in after.items():
-            delta.add(row, codes_after[key[0]], self.levels, +1)
+            delta.add(row, codes_after[key[0]], +1)
         moved = {
             pk: (self.codes_before[pk], codes)
             for pk, codes in codes_after.items()
@@ -408,8 +443,8 @@ class RegionTotalsChange:
             for key, row in _current_for_sites(self.session, moved).items():
                 if key not in handled:
                     old, new = moved[key[0]]
-                    delta.add(row, old, self.levels, -1)
-                    delta.add(row, new, self.levels, +1)
+                    delta.add(row, old, -1)
+                    delta.add(row, new, +1)
         _write(self.session, delta)
 
     def _base_pairs(self) -> set[tuple[int, int]]:
@@ -443,10 +478,11 @@ class RegionTotalsChange:
                     self.pk_of[site_id] = pk
         return found
 
-    def _current(self) -> dict[tuple[int, int], object]:
-        pairs = set(self.base_pairs) | {
-            (self.pk_of[site_id], r) for site_id, r in self.item_pairs if site_id in self.pk_of
-        }
+    def _current(self, pairs: set | None = None) -> dict[tuple[int, int], object]:
+        if pairs is None:
+            pairs = set(self.base_pairs) | {
+                (self.pk_of[site_id], r) for site_id, r in self.item_pairs if site_id in self.pk_of
+            }
         if not pairs:
             return {}
         found = _current_for_sites(self.session, {pk for pk, _ in pairs}, {r for _, r in pairs})
@@ -760,7 +796,7 @@ def _site_round(site: Site, round_number: int, row, previous, round_status: str 
     entry["health_facility_access"] = row.health_facility_access if row else None
     if row is None:
         entry["change"] = None
-        if round_status == "closed":
+        if round_status == "closed" and previous is not None and previous.site_status != "closed":
             flags.append(
                 Flag(
                     "not_assessed",

@@ -413,8 +413,7 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
     site_pks = _upsert_sites(session, items)
-    _insert_assessments(session, items, inserted, site_pks)
-    totals.finish()
+    totals.finish(_insert_assessments(session, items, inserted, site_pks))
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -643,7 +642,8 @@ def _point(site: dict):
 
 def _insert_assessments(
     session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int]
-) -> None:
+) -> list[dict]:
+    """Insert the items' assessments and origins; returns the assessment rows."""
     locator = open_store(session).locator()
     points = [i.data.get("location") or {} for i in items]
     placement = locator.locate(
@@ -716,6 +716,7 @@ def _insert_assessments(
             )
     if origins:
         session.execute(AssessmentOrigin.__table__.insert(), origins)
+    return rows
 
 
 def _as_date(value) -> date | None:

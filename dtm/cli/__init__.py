@@ -27,7 +27,7 @@ def transaction(*expected: type[Exception]):
 
 
 def init_app(app: Flask) -> None:
-    from dtm.cli import accounts, assessments, boundaries, demo, forms, rounds
+    from dtm.cli import accounts, assessments, boundaries, demo, forms, rounds, summaries
 
     for group in (
         accounts.users,
@@ -37,6 +37,6 @@ def init_app(app: Flask) -> None:
         forms.forms,
         assessments.assessments,
         rounds.rounds,
-        rounds.summaries,
+        summaries.summaries,
     ):
         app.cli.add_command(group)

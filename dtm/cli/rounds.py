@@ -6,7 +6,6 @@ from dtm.cli import transaction
 from dtm.extensions import db
 from geodata.errors import RoundError
 from geodata.rounds import UNSET, create_round, list_rounds, update_round
-from geodata.summaries import rebuild_region_totals
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -100,16 +99,3 @@ def _change(number: int, action: str, changes: dict) -> None:
 
 def _refiled(change) -> str:
     return f"{change.refiled} assessments filed again by date"
-
-
-@click.group(cls=AppGroup, help="Site and region summaries.")
-def summaries():
-    pass
-
-
-@summaries.command("rebuild")
-def rebuild():
-    """Recompute the region totals from the stored assessments (e.g. after upgrading)."""
-    with transaction() as session:
-        rebuild_region_totals(session)
-    click.echo("region totals rebuilt")

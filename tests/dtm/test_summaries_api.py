@@ -303,3 +303,18 @@ def test_bad_parameters_are_named(client, operation, url, parameter):
 def test_reading_needs_a_token(client, operation):
     for url in ("/api/v1/sites", "/api/v1/summaries/regions?level=1", "/api/v1/movements?level=1"):
         assert client.get(url).status_code == 401
+
+
+def test_a_closed_site_is_not_expected_in_later_rounds(app, client, operation):
+    with app.app_context():
+        ingest(db.session, [item("S6", 1, where="SO1301", site_status="closed", individuals=4)])
+        db.session.commit()
+    client.patch(
+        "/api/v1/rounds/2", json={"status": "closed"}, headers=bearer(operation["coordinator"])
+    )
+    latest = get(client, operation["partner"], "/api/v1/sites")  # default: the latest round
+    assert latest["round"] == 2 and "S6" not in {s["site_id"] for s in latest["sites"]}
+    detail = get(client, operation["partner"], "/api/v1/sites/S6")
+    assert [h["round"] for h in detail["history"]] == [1] and detail["flags"] == []
+    round1 = get(client, operation["partner"], "/api/v1/sites?round=1")
+    assert {s["site_id"]: s["site_status"] for s in round1["sites"]}["S6"] == "closed"
