@@ -43,7 +43,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import case, delete, func, insert, literal, or_, select, text, union_all
+from sqlalchemy import (
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -273,9 +285,10 @@ def _lock_totals(session: Session, mode: str) -> None:
 
 def rebuild_region_totals(session: Session) -> None:
     """Recompute region_totals and region_need_totals from the assessments (after boundary
-    imports and round changes, or to repair), with INSERT .. SELECT per level: the same sums
-    `_figures` adds one assessment at a time (tests compare the two after every kind of
-    change). Flushes; the caller commits."""
+    imports and round changes, or to repair). The current assessment of every (site, round)
+    and its site's codes are gathered once in a temporary table, then one INSERT .. SELECT
+    per level and table sums them as `_figures` does one assessment at a time (tests
+    compare the two after every kind of change). Flushes; the caller commits."""
     _lock_totals(session, "EXCLUSIVE")
     session.execute(delete(RegionTotal))
     session.execute(delete(RegionNeedTotal))
@@ -286,23 +299,43 @@ def rebuild_region_totals(session: Session) -> None:
         .group_by(a.site_pk, a.round_number)
         .subquery("winners")
     )
+    names = ["round_number", "site_type", *FIGURE_COLUMNS, *NEED_FIELDS, "health_facility_access"]
+    gather = (
+        select(*(getattr(a, n) for n in names), *_SITE_CODES)
+        .select_from(winners)
+        .join(a, a.submission_seq == winners.c.seq)
+        .join(Site, Site.id == a.site_pk)
+    )
+    dialect = session.get_bind().dialect
+    session.execute(text("DROP TABLE IF EXISTS summary_current"))
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE summary_current AS "
+            + str(gather.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        )
+    )
+    cur = table(
+        "summary_current",
+        *(column(n) for n in names),
+        *(column(f"admin{lv}_pcode") for lv in LEVELS),
+    )
 
-    def answered(column):
-        return func.sum(case((column.is_not(None), 1), else_=0))
+    def answered(name):
+        return func.sum(case((cur.c[name].is_not(None), 1), else_=0))
 
-    def zero(column):
-        return func.coalesce(column, 0)
+    def zero(name):
+        return func.coalesce(cur.c[name], 0)
 
-    people = zero(a.individuals)
-    any_sex_age = or_(*(getattr(a, f).is_not(None) for f in SEX_AGE_FIELDS))
+    people = zero("individuals")
+    any_sex_age = or_(*(cur.c[f].is_not(None) for f in SEX_AGE_FIELDS))
     figures = [
         func.count(),
-        func.sum(zero(a.households)),
+        func.sum(zero("households")),
         func.sum(people),
-        *(func.sum(zero(getattr(a, f))) for f in SEX_AGE_FIELDS),
+        *(func.sum(zero(f)) for f in SEX_AGE_FIELDS),
         func.sum(case((any_sex_age, 1), else_=0)),
         *(
-            func.sum(zero(getattr(a, f)))
+            func.sum(zero(f))
             for f in (
                 "arrivals_households",
                 "arrivals_individuals",
@@ -312,43 +345,35 @@ def rebuild_region_totals(session: Session) -> None:
                 "returnee_individuals",
             )
         ),
-        answered(a.functional_latrines),
-        func.sum(case((a.functional_latrines.is_not(None), people), else_=0)),
-        func.sum(zero(a.functional_latrines)),
-        answered(a.functional_water_points),
-        func.sum(case((a.functional_water_points.is_not(None), people), else_=0)),
-        func.sum(zero(a.functional_water_points)),
-        answered(a.health_facility_access),
-        func.sum(case((a.health_facility_access == "yes", 1), else_=0)),
+        answered("functional_latrines"),
+        func.sum(case((cur.c.functional_latrines.is_not(None), people), else_=0)),
+        func.sum(zero("functional_latrines")),
+        answered("functional_water_points"),
+        func.sum(case((cur.c.functional_water_points.is_not(None), people), else_=0)),
+        func.sum(zero("functional_water_points")),
+        answered("health_facility_access"),
+        func.sum(case((cur.c.health_facility_access == "yes", 1), else_=0)),
     ]
     for level in summary_levels(session):
-        pcode = func.coalesce(getattr(Site, f"admin{level}_pcode"), "")
-        site_type = func.coalesce(a.site_type, "")
-        current = (
-            select(a.round_number, literal(level), pcode, site_type, *figures)
-            .select_from(winners)
-            .join(a, a.submission_seq == winners.c.seq)
-            .join(Site, Site.id == a.site_pk)
-            .group_by(a.round_number, pcode, site_type)
-        )
+        pcode = func.coalesce(cur.c[f"admin{level}_pcode"], "")
+        site_type = func.coalesce(cur.c.site_type, "")
         session.execute(
             insert(RegionTotal).from_select(
-                ["round_number", "level", "pcode", "site_type", *REGION_TOTAL_FIELDS], current
+                ["round_number", "level", "pcode", "site_type", *REGION_TOTAL_FIELDS],
+                select(cur.c.round_number, literal(level), pcode, site_type, *figures).group_by(
+                    cur.c.round_number, pcode, site_type
+                ),
             )
         )
         cited = union_all(
             *(
                 select(
-                    a.round_number.label("round_number"),
+                    cur.c.round_number.label("round_number"),
                     pcode.label("pcode"),
-                    getattr(a, field).label("need"),
+                    cur.c[field_name].label("need"),
                     literal(points).label("points"),
-                )
-                .select_from(winners)
-                .join(a, a.submission_seq == winners.c.seq)
-                .join(Site, Site.id == a.site_pk)
-                .where(getattr(a, field).is_not(None))
-                for field, points in zip(NEED_FIELDS, NEED_POINTS, strict=True)
+                ).where(cur.c[field_name].is_not(None))
+                for field_name, points in zip(NEED_FIELDS, NEED_POINTS, strict=True)
             )
         ).subquery("cited")
         session.execute(
@@ -365,6 +390,7 @@ def rebuild_region_totals(session: Session) -> None:
                 ).group_by(cited.c.round_number, cited.c.pcode, cited.c.need),
             )
         )
+    session.execute(text("DROP TABLE summary_current"))
     session.flush()
 
 
@@ -464,11 +490,11 @@ class RegionTotalsChange:
         found: dict[int, tuple] = {}
         self.pk_of: dict[str, int] = {}
         base_pks = sorted({pk for pk, _ in self.base_pairs})
-        for column, values in ((Site.site_id, self.site_ids), (Site.id, base_pks)):
+        for key_column, values in ((Site.site_id, self.site_ids), (Site.id, base_pks)):
             for start in range(0, len(values), CHUNK):
                 query = (
                     select(Site.id, Site.site_id, *_SITE_CODES)
-                    .where(column.in_(values[start : start + CHUNK]))
+                    .where(key_column.in_(values[start : start + CHUNK]))
                     .order_by(Site.id)
                 )
                 if lock and self.session.get_bind().dialect.name == "postgresql":
