@@ -494,7 +494,7 @@ class _NotMaintained:
     def begin(cls, *args, **kwargs):
         return cls()
 
-    def finish(self) -> None:
+    def finish(self, inserted=None) -> None:
         pass
 
 

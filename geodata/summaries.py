@@ -486,22 +486,22 @@ class RegionTotalsChange:
         }
 
     def _codes(self, lock: bool = False) -> dict[int, tuple]:
-        """site_pk -> located codes, for the batch's sites that exist and the bases' sites."""
+        """site_pk -> located codes, for the batch's sites that exist and the bases' sites.
+        With `lock` (PostgreSQL), their rows stay locked until commit, taken in one
+        statement in id order so that two batches cannot deadlock on them."""
         found: dict[int, tuple] = {}
         self.pk_of: dict[str, int] = {}
         base_pks = sorted({pk for pk, _ in self.base_pairs})
-        for key_column, values in ((Site.site_id, self.site_ids), (Site.id, base_pks)):
-            for start in range(0, len(values), CHUNK):
-                query = (
-                    select(Site.id, Site.site_id, *_SITE_CODES)
-                    .where(key_column.in_(values[start : start + CHUNK]))
-                    .order_by(Site.id)
-                )
-                if lock and self.session.get_bind().dialect.name == "postgresql":
-                    query = query.with_for_update()
-                for pk, site_id, *codes in self.session.execute(query):
-                    found[pk] = tuple(codes)
-                    self.pk_of[site_id] = pk
+        query = (
+            select(Site.id, Site.site_id, *_SITE_CODES)
+            .where(or_(Site.site_id.in_(self.site_ids), Site.id.in_(base_pks)))
+            .order_by(Site.id)
+        )
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        for pk, site_id, *codes in self.session.execute(query):
+            found[pk] = tuple(codes)
+            self.pk_of[site_id] = pk
         return found
 
     def _current(self, pairs: set | None = None) -> dict[tuple[int, int], object]:
