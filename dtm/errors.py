@@ -12,7 +12,13 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from dtm.extensions import db
-from geodata.errors import GeodataError
+from geodata.errors import (
+    GeodataError,
+    RoundExists,
+    RoundNotFound,
+    SummaryParameterError,
+    UnknownArea,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +103,10 @@ class InternalError(ApiError):
 
 # Domain exceptions and the API error each becomes (checked in order; first match wins).
 DOMAIN_ERRORS: list[tuple[type[Exception], type[ApiError]]] = [
+    (RoundNotFound, NotFound),
+    (UnknownArea, NotFound),
+    (RoundExists, Conflict),
+    (SummaryParameterError, InvalidParameter),
     (GeodataError, Unprocessable),
 ]
 

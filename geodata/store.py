@@ -175,7 +175,11 @@ class Store(ABC):
         report.parents_by_containment = by_source.get("containment", 0)
         if layer.level > 0:
             report.parents_missing = by_source.get(None, 0)
-        report.sites_relocated = self.relocate_sites()
+        report.sites_relocated = self.relocate_sites(update_summaries=False)
+        # Levels and areas changed: region totals are rebuilt whole, in this transaction.
+        from geodata.summaries import rebuild_region_totals
+
+        rebuild_region_totals(session)
         return report
 
     def _pcodes_at_other_levels(self, pcodes: Sequence[str], level: int) -> set[str]:
@@ -270,19 +274,35 @@ class Store(ABC):
             outcome.mismatched += int(site.admin_mismatch)
         return outcome
 
-    def relocate_sites(self, site_ids: Iterable[int] | None = None) -> int:
+    def relocate_sites(
+        self, site_ids: Iterable[int] | None = None, update_summaries: bool = True
+    ) -> int:
         """Re-place sites (all, or the given ids) after boundaries or locations changed.
-        Sites whose placement changed take new change sequence values (tablets refresh)."""
+        Sites whose placement changed take new change sequence values (tablets refresh)
+        and, unless the caller rebuilds them, carry their rounds to their new areas in the
+        region totals."""
+        from geodata.summaries import move_sites, site_codes
+
         query = select(Site)
         if site_ids is not None:
             query = query.where(Site.id.in_(list(site_ids)))
         sites = list(self.session.execute(query).scalars())
         before = [_placement_of(s) for s in sites]
+        codes_before = [site_codes(s) for s in sites]
         self.place_sites(sites)
         self.mark_changed(
             [s for s, old in zip(sites, before, strict=True) if _placement_of(s) != old]
         )
         self.session.flush()
+        if update_summaries:
+            move_sites(
+                self.session,
+                {
+                    s.id: (old, site_codes(s))
+                    for s, old in zip(sites, codes_before, strict=True)
+                    if site_codes(s) != old
+                },
+            )
         return len(sites)
 
     def mark_changed(self, sites: Sequence[Site]) -> None:

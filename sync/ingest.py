@@ -50,7 +50,9 @@ from geodata.models import (
 )
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
+from geodata.rounds import round_for
 from geodata.store import SITE_SEQUENCE, codes_disagree, open_store
+from geodata.summaries import RegionTotalsChange
 from geodata.types import point_wkb
 from sync.canonical import content_hash
 
@@ -104,6 +106,7 @@ class _Item:
     data: dict | None = None  # cleaned answers, once valid
     record_pk: int | None = None  # form version primary key
     root_id: str | None = None
+    round_number: int | None = None  # the round the assessment is filed under
 
 
 def ingest_batch(session: Session, items: Sequence[Any], context: BatchContext) -> list[ItemResult]:
@@ -367,6 +370,17 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     dialect = session.get_bind().dialect.name
     # Writers of one store go one at a time from here: sites read below are then current.
     open_store(session).lock_sequence(SITE_SEQUENCE)
+    rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
+    for item in items:
+        item.round_number = round_for(
+            item.data.get("round"), _as_date(item.data.get("assessment_date")), rounds
+        )
+    # Region totals follow the batch: the pairs it may change are noted before it writes.
+    totals = RegionTotalsChange.begin(
+        session,
+        [(i.data["site_id"], i.round_number) for i in items],
+        [i.base_version for i in items if i.base_version],
+    )
     items = _supersede_bases(session, items, results, quarantine, context)
     rows = [
         {
@@ -406,7 +420,7 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
     site_pks = _upsert_sites(session, items)
-    _insert_assessments(session, items, inserted, site_pks, context.received_at)
+    totals.finish(_insert_assessments(session, items, inserted, site_pks, context.received_at))
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -618,8 +632,8 @@ def _point(site: dict) -> bytes | None:
 
 def _insert_assessments(
     session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], now: datetime
-) -> None:
-    rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
+) -> list[dict]:
+    """Insert the items' assessments and origins; returns the assessment rows."""
     locator = open_store(session).locator()
     points = [i.data.get("location") or {} for i in items]
     placement = locator.locate(
@@ -649,7 +663,8 @@ def _insert_assessments(
             "site_id": data["site_id"],
             "form_id": item.form_id,
             "form_version": item.form_version,
-            "round_number": round_for(data.get("round"), assessed_on, rounds),
+            "round_number": item.round_number,
+            "round_named": data.get("round") is not None,
             "assessment_date": assessed_on,
             "current": True,
             "received_at": now,
@@ -687,21 +702,7 @@ def _insert_assessments(
                 }
             )
     store.insert_rows(AssessmentOrigin.__table__, origins)
-
-
-def round_for(named: int | None, assessed_on: date | None, rounds) -> int | None:
-    """The round an assessment names, else the (latest-starting) round whose period
-    contains its assessment date, else None."""
-    if named is not None:
-        return int(named)
-    if assessed_on is None:
-        return None
-    containing = [
-        (start, number)
-        for number, start, end in rounds
-        if start is not None and end is not None and start <= assessed_on <= end
-    ]
-    return max(containing)[1] if containing else None
+    return rows
 
 
 def _as_date(value) -> date | None:

@@ -8,13 +8,12 @@ tombstones (`deleted: true`) so tablets can drop them.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.registry import list_forms
-from geodata.models import AdminArea, Round, Site
+from geodata.models import AdminArea, Site
 from geodata.store import SITE_SEQUENCE, open_store
 from sync.canonical import canonical_json
 
@@ -103,33 +102,3 @@ def admin_areas_table(session: Session) -> tuple[list[dict], str]:
     ]
     key = canonical_json(open_store(session).boundaries_key())
     return areas, hashlib.sha256(key).hexdigest()[:32]
-
-
-def current_round(session: Session, today: date) -> Round | None:
-    """The open round whose period contains today, else the open round with the highest
-    number, else None."""
-    open_rounds = (
-        session.execute(select(Round).where(Round.status == "open").order_by(Round.number.desc()))
-        .scalars()
-        .all()
-    )
-    for candidate in open_rounds:
-        if (
-            candidate.start_date
-            and candidate.end_date
-            and (candidate.start_date <= today <= candidate.end_date)
-        ):
-            return candidate
-    return open_rounds[0] if open_rounds else None
-
-
-def round_json(found: Round | None) -> dict | None:
-    if found is None:
-        return None
-    return {
-        "number": found.number,
-        "name": found.name,
-        "status": found.status,
-        "start_date": found.start_date.isoformat() if found.start_date else None,
-        "end_date": found.end_date.isoformat() if found.end_date else None,
-    }

@@ -8,7 +8,17 @@ api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from dtm.api import accounts, admin_areas, forms, health, review, sync  # noqa: F401
+    from dtm.api import (  # noqa: F401  (register views)
+        accounts,
+        admin_areas,
+        forms,
+        health,
+        review,
+        rounds,
+        sites,
+        summaries,
+        sync,
+    )
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)

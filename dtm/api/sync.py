@@ -9,15 +9,14 @@ from dtm.api.params import int_arg
 from dtm.auth import begin_write_transaction, current_user, require_role
 from dtm.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
 from dtm.extensions import db
+from geodata.rounds import current_round, round_json
 from sync.ingest import BatchContext, ingest_batch
 from sync.protocol import BatchSchema
 from sync.reference import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     admin_areas_table,
-    current_round,
     forms_summary,
-    round_json,
     sites_since,
 )
 

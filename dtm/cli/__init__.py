@@ -27,7 +27,7 @@ def transaction(*expected: type[Exception]):
 
 
 def init_app(app: Flask) -> None:
-    from dtm.cli import accounts, assessments, boundaries, demo, forms
+    from dtm.cli import accounts, assessments, boundaries, demo, forms, rounds, summaries
 
     for group in (
         accounts.users,
@@ -36,5 +36,7 @@ def init_app(app: Flask) -> None:
         demo.demo,
         forms.forms,
         assessments.assessments,
+        rounds.rounds,
+        summaries.summaries,
     ):
         app.cli.add_command(group)

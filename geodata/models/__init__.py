@@ -2,7 +2,13 @@
 
 from geodata.models.accounts import ApiToken, AuditEvent, User
 from geodata.models.areas import AdminArea, AdminLevel
-from geodata.models.assessments import Assessment, AssessmentOrigin, Round
+from geodata.models.assessments import (
+    Assessment,
+    AssessmentOrigin,
+    RegionNeedTotal,
+    RegionTotal,
+    Round,
+)
 from geodata.models.base import Base, Counter
 from geodata.models.forms import Form, FormVersion
 from geodata.models.sites import Site
@@ -20,6 +26,8 @@ __all__ = [
     "Form",
     "FormVersion",
     "QuarantinedSubmission",
+    "RegionNeedTotal",
+    "RegionTotal",
     "Round",
     "Site",
     "Submission",

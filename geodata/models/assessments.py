@@ -1,6 +1,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -94,6 +96,11 @@ class Assessment(Base):
     form_id: Mapped[str] = mapped_column(String(100), nullable=False)
     form_version: Mapped[str] = mapped_column(String(100), nullable=False)
     round_number: Mapped[int | None] = mapped_column(Integer)
+    # True when the submission named its round; False when it was filed by its date (so a
+    # round created or re-dated later files it again, see geodata.rounds.refile).
+    round_named: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     assessment_date: Mapped[date | None] = mapped_column(Date)
     current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -142,6 +149,10 @@ class Assessment(Base):
     __table_args__ = (
         Index("ix_assessments_round_site", "round_number", "site_pk", "current"),
         Index("ix_assessments_site_round", "site_pk", "round_number"),
+        # Finds each site's current assessment of a round from the index alone.
+        Index(
+            "ix_assessments_round_winner", "round_number", "current", "site_pk", "submission_seq"
+        ),
     )
 
 
@@ -162,3 +173,87 @@ class AssessmentOrigin(Base):
     displacement_reason: Mapped[str | None] = mapped_column(String(32))
 
     assessment: Mapped[Assessment] = relationship(back_populates="origins")
+
+
+# Figures summed per region, round and site type in `region_totals` (see geodata.summaries).
+REGION_TOTAL_FIELDS = (
+    "sites_assessed",
+    "households",
+    "individuals",
+    *SEX_AGE_FIELDS,
+    "sex_age_sites",
+    "arrivals_households",
+    "arrivals_individuals",
+    "departures_households",
+    "departures_individuals",
+    "returnee_households",
+    "returnee_individuals",
+    "latrine_sites",
+    "latrine_individuals",
+    "functional_latrines",
+    "water_point_sites",
+    "water_point_individuals",
+    "functional_water_points",
+    "health_answered",
+    "health_access",
+)
+
+
+class RegionTotal(Base):
+    """Sums of the current assessments of one round, per admin area and site type.
+
+    Maintained with every ingested batch (geodata.summaries.RegionTotalsChange) and rebuilt
+    whole when boundaries or rounds change. No CHECK (>= 0) here: batches add differences
+    with INSERT .. ON CONFLICT DO UPDATE, and SQLite checks the (negative) row to insert
+    before it finds the conflict. `pcode` is '' for sites not placed at that
+    level (no GPS, or outside every area), `site_type` '' when not given: each site counts
+    once per level, so the rows of any one level add up to the country total.
+    """
+
+    __tablename__ = "region_totals"
+
+    round_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pcode: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sites_assessed: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    households: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    female_0_4: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    female_5_17: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    female_18_59: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    female_60_plus: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    male_0_4: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    male_5_17: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    male_18_59: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    male_60_plus: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    sex_age_sites: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    arrivals_households: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    arrivals_individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    departures_households: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    departures_individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    returnee_households: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    returnee_individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    latrine_sites: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    latrine_individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    functional_latrines: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    water_point_sites: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    water_point_individuals: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    functional_water_points: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    health_answered: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    health_access: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class RegionNeedTotal(Base):
+    """Priority needs of one round per admin area: the 3/2/1 score, how many sites cite the
+    need first, and how many cite it at all. Maintained with RegionTotal."""
+
+    __tablename__ = "region_need_totals"
+
+    round_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    pcode: Mapped[str] = mapped_column(String(64), primary_key=True)
+    need: Mapped[str] = mapped_column(String(32), primary_key=True)
+    score: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    first_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    cited_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
