@@ -8,10 +8,21 @@ api_v1 = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from dtm.api import accounts, admin_areas, forms, health, sync  # noqa: F401  (register views)
+    from dtm.api import (  # noqa: F401  (register views)
+        accounts,
+        admin_areas,
+        attachments,
+        forms,
+        health,
+        openrosa,
+        sync,
+    )
+    from dtm.errors import ERROR_RENDERERS
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)
+    app.register_blueprint(openrosa.blueprint)
+    ERROR_RENDERERS[openrosa.PREFIX] = openrosa.render_error
 
     @app.after_request
     def finish_transaction(response):
