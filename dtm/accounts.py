@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from geodata.models import ApiToken, AuditEvent, User
 from geodata.models.accounts import ROLES
@@ -127,7 +127,9 @@ def user_for_token(session: Session, secret: str, now: datetime | None = None) -
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(secret))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one query: every request makes this lookup
+        .where(ApiToken.token_hash == token_digest(secret))
     ).scalar_one_or_none()
     now = now or utcnow()
     if token is None or token.revoked_at is not None:

@@ -91,6 +91,8 @@ class Locator:
             self.parent_position[level] = np.array(
                 [parent_index.position.get(p, -1) for p in index.parent_pcodes], dtype=np.int64
             )
+        # P-codes of every level, for validating declared codes (built once per import).
+        self.pcodes = {level: frozenset(ix.position) for level, ix in self.indexes.items()}
 
     def locate(self, lons, lats) -> Placement:
         """Place points given as longitude and latitude arrays (NaN for a missing point)."""

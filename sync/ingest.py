@@ -24,10 +24,12 @@ Why it works this way:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -39,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from forms.definition import FormDefinition
-from forms.registry import find_version, loaded_definition
+from forms.registry import find_definition
 from forms.validation import validate
 from geodata.models import (
     Assessment,
@@ -53,6 +55,8 @@ from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
 from geodata.store import SITE_SEQUENCE, declared_mismatch, open_store
 from sync.canonical import content_hash
+
+_SUBMISSIONS, _SITES, _ASSESSMENTS = Submission.__table__, Site.__table__, Assessment.__table__
 
 CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = (
     "created",
@@ -130,9 +134,11 @@ def ingest_batch(session: Session, items: Sequence[Any], context: BatchContext) 
         else:
             parsed.append(item)
 
-    accepted = _classify(session, parsed, forms, results, quarantine, context)
+    # One locator for the whole batch: it checks P-codes and places sites and assessments.
+    locator = open_store(session).locator() if parsed else None
+    accepted = _classify(session, parsed, forms, results, quarantine, context, locator)
     if accepted:
-        _write_accepted(session, accepted, results, quarantine, context)
+        _write_accepted(session, accepted, results, quarantine, context, locator)
     _insert_quarantine(session, quarantine)
     session.flush()
     return [r if r is not None else ItemResult(None, INVALID, []) for r in results]
@@ -211,8 +217,7 @@ class _FormCache:
     def get(self, form_id: str, version: str) -> tuple[int, FormDefinition] | None:
         key = (form_id, version)
         if key not in self.found:
-            record = find_version(self.session, form_id, version)
-            self.found[key] = (record.id, loaded_definition(record)) if record else None
+            self.found[key] = find_definition(self.session, form_id, version)
         return self.found[key]
 
 
@@ -220,43 +225,19 @@ class _FormCache:
 
 
 def _classify(
-    session, items: list[_Item], forms: _FormCache, results, quarantine, context
+    session, items: list[_Item], forms: _FormCache, results, quarantine, context, locator
 ) -> list[_Item]:
     """Decide each item's fate in input order; return the items to store."""
     if not items:
         return []
     ids = [i.id for i in items]
-    stored = dict(
-        _rows_in(
-            session,
-            select(Submission.submission_id, Submission.content_hash),
-            Submission.submission_id,
-            ids,
-        )
-    )
+    stored = dict(_rows_in(session, _STORED_HASHES, ids))
     refused = {}
-    for sid, digest, errors in _rows_in(
-        session,
-        select(
-            QuarantinedSubmission.submission_id,
-            QuarantinedSubmission.content_hash,
-            QuarantinedSubmission.errors,
-        ).where(QuarantinedSubmission.reason == INVALID),
-        QuarantinedSubmission.submission_id,
-        ids,
-    ):
+    for sid, digest, errors in _rows_in(session, _REFUSED, ids):
         refused[(sid, digest)] = errors
     bases = {i.base_version for i in items if i.base_version}
-    heads = {
-        sid: (root, status)
-        for sid, root, status in _rows_in(
-            session,
-            select(Submission.submission_id, Submission.root_id, Submission.status),
-            Submission.submission_id,
-            list(bases),
-        )
-    }
-    known_pcodes = open_store(session).known_pcodes()
+    heads = {sid: (root, status) for sid, root, status in _rows_in(session, _HEADS, list(bases))}
+    known_pcodes = locator.pcodes
 
     seen: dict[str, str] = {}
     accepted: list[_Item] = []
@@ -327,26 +308,28 @@ def _conflict(item: _Item, results, quarantine, context, field_name: str, messag
     quarantine.append(_quarantine_row(item.payload, item, CONFLICT, errors, context))
 
 
-def _rows_in(session, query, column, values: list, chunk: int = 500):
+def _rows_in(session, query, values: list, chunk: int = 500):
+    """Rows of a prebuilt `query` (with an expanding `ids` parameter) for `values`, in chunks."""
+    connection = session.connection()
     for start in range(0, len(values), chunk):
-        yield from session.execute(query.where(column.in_(values[start : start + chunk]))).all()
+        yield from connection.execute(query, {"ids": values[start : start + chunk]}).all()
 
 
 # --- writing ----------------------------------------------------------------------------
 
 
-def _write_accepted(session, accepted: list[_Item], results, quarantine, context) -> None:
+def _write_accepted(session, accepted: list[_Item], results, quarantine, context, locator) -> None:
     """Store accepted items in bulk; if the database refuses, isolate items one by one."""
     try:
-        with session.begin_nested():
-            _store(session, accepted, results, quarantine, context)
+        with session.connection().begin_nested():  # Core statements only: no ORM state
+            _store(session, accepted, results, quarantine, context, locator)
         return
     except DBAPIError:
         pass  # fall through: find the item the database refuses, keep the others
     for item in accepted:
         try:
-            with session.begin_nested():
-                _store(session, [item], results, quarantine, context)
+            with session.connection().begin_nested():
+                _store(session, [item], results, quarantine, context, locator)
         except DBAPIError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
             errors = [
@@ -360,8 +343,7 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
             quarantine.append(_quarantine_row(item.payload, item, INVALID, errors, context))
 
 
-def _store(session, items: list[_Item], results, quarantine, context) -> None:
-    dialect = session.get_bind().dialect.name
+def _store(session, items: list[_Item], results, quarantine, context, locator) -> None:
     items = _supersede_bases(session, items, results, quarantine, context)
     rows = [
         {
@@ -387,19 +369,13 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     ]
     if not rows:
         return
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Submission)
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(Submission.submission_id, Submission.seq)
-    )
-    inserted = dict(session.execute(statement, rows).all())
+    inserted = dict(session.connection().execute(_statements(session).submissions, rows).all())
     raced = [i for i in items if i.id not in inserted]
     if raced:  # another request stored these ids between our read and our insert
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
-    site_pks = _upsert_sites(session, items)
-    _insert_assessments(session, items, inserted, site_pks)
+    site_pks = _upsert_sites(session, items, locator)
+    _insert_assessments(session, items, inserted, site_pks, locator)
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -411,22 +387,30 @@ def _supersede_bases(session, items, results, quarantine, context) -> list[_Item
         if not item.base_version:
             kept.append(item)
             continue
-        changed = session.execute(
-            update(Submission)
-            .where(Submission.submission_id == item.base_version, Submission.status == "current")
-            .values(status="superseded")
-        ).rowcount
+        changed = (
+            session.connection()
+            .execute(
+                update(_SUBMISSIONS)
+                .where(
+                    Submission.submission_id == item.base_version, Submission.status == "current"
+                )
+                .values(status="superseded")
+            )
+            .rowcount
+        )
         if changed == 1:
-            session.execute(
-                update(Assessment)
+            session.connection().execute(
+                update(_ASSESSMENTS)
                 .where(Assessment.submission_id == item.base_version)
                 .values(current=False)
             )
             kept.append(item)
         else:
-            same = session.execute(
-                select(Submission.content_hash).where(Submission.submission_id == item.id)
-            ).scalar()
+            same = (
+                session.connection()
+                .execute(select(Submission.content_hash).where(Submission.submission_id == item.id))
+                .scalar()
+            )
             if same == item.hash:
                 results[item.index] = ItemResult(item.id, DUPLICATE)
             else:
@@ -443,14 +427,7 @@ def _supersede_bases(session, items, results, quarantine, context) -> list[_Item
 
 
 def _classify_raced(session, raced, results, quarantine, context) -> None:
-    stored = dict(
-        _rows_in(
-            session,
-            select(Submission.submission_id, Submission.content_hash),
-            Submission.submission_id,
-            [i.id for i in raced],
-        )
-    )
+    stored = dict(_rows_in(session, _STORED_HASHES, [i.id for i in raced]))
     for item in raced:
         if stored.get(item.id) == item.hash:
             results[item.index] = ItemResult(item.id, DUPLICATE)
@@ -497,17 +474,63 @@ PLACEMENT_COLUMNS = (
 )
 
 
-def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
+# Statements built once: building and cache-keying a statement costs more than running it
+# on a one-item batch (an OpenRosa POST), and these run for every batch.
+_IDS = bindparam("ids", expanding=True)
+_STORED_HASHES = select(Submission.submission_id, Submission.content_hash).where(
+    Submission.submission_id.in_(_IDS)
+)
+_REFUSED = select(
+    QuarantinedSubmission.submission_id,
+    QuarantinedSubmission.content_hash,
+    QuarantinedSubmission.errors,
+).where(QuarantinedSubmission.reason == INVALID, QuarantinedSubmission.submission_id.in_(_IDS))
+_HEADS = select(Submission.submission_id, Submission.root_id, Submission.status).where(
+    Submission.submission_id.in_(_IDS)
+)
+_SITES_BY_ID = select(*[getattr(Site, c) for c in SITE_COLUMNS]).where(Site.site_id.in_(_IDS))
+_ROUNDS = select(Round.number, Round.start_date, Round.end_date)
+_SITE_UPDATE = (
+    update(_SITES)
+    .where(_SITES.c.id == bindparam("b_id"))
+    .values(
+        **{c: bindparam(f"b_{c}") for c in SITE_COLUMNS if c not in ("id", "site_id")},
+        geom=bindparam("b_geom"),
+        change_seq=bindparam("b_change_seq"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_ORIGINS_INSERT = AssessmentOrigin.__table__.insert()
+
+
+@functools.cache
+def _dialect_statements(dialect: str) -> SimpleNamespace:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return SimpleNamespace(
+        submissions=insert(_SUBMISSIONS)
+        .on_conflict_do_nothing(index_elements=["submission_id"])
+        .returning(_SUBMISSIONS.c.submission_id, _SUBMISSIONS.c.seq),
+        sites=insert(_SITES).returning(_SITES.c.site_id, _SITES.c.id),
+        assessments=insert(_ASSESSMENTS).returning(_ASSESSMENTS.c.submission_id, _ASSESSMENTS.c.id),
+        quarantine=insert(QuarantinedSubmission.__table__).on_conflict_do_nothing(
+            index_elements=["submission_id", "content_hash", "reason"]
+        ),
+    )
+
+
+def _statements(session) -> SimpleNamespace:
+    return _dialect_statements(session.get_bind().dialect.name)
+
+
+def _upsert_sites(session, items: list[_Item], locator) -> dict[str, int]:
     """Match or create each item's site by site_id and keep its registry entry current.
 
     A site's attributes follow its newest round: a late submission for an older round does
     not move a site or rename it. Returns site_id -> primary key.
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
-    columns = [getattr(Site, c) for c in SITE_COLUMNS]
     existing = {
-        row.site_id: dict(row._mapping)
-        for row in _rows_in(session, select(*columns), Site.site_id, site_ids)
+        row.site_id: dict(row._mapping) for row in _rows_in(session, _SITES_BY_ID, site_ids)
     }
     sites: dict[str, dict] = {}
     for site_id in site_ids:
@@ -534,7 +557,7 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     for item in items:
         _apply_assessment_to_site(sites[item.data["site_id"]], item.data)
 
-    _place(session, list(sites.values()))
+    _place(list(sites.values()), locator)
     changed = [s for sid, s in sites.items() if sid not in existing or s != existing[sid]]
     if not changed:
         return {sid: s["id"] for sid, s in sites.items()}
@@ -550,27 +573,14 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
             | {"geom": _point(s), "created_at": now, "updated_at": now}
             for s in new
         ]
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        for site_id, pk in session.execute(insert(Site).returning(Site.site_id, Site.id), rows):
+        for site_id, pk in session.connection().execute(_statements(session).sites, rows):
             sites[site_id]["id"] = pk
     old = [s for s in changed if s["site_id"] in existing]
     if old:
         params = [
             {f"b_{k}": v for k, v in s.items()} | {"b_geom": _point(s), "b_now": now} for s in old
         ]
-        values = {c: bindparam(f"b_{c}") for c in SITE_COLUMNS if c not in ("id", "site_id")}
-        session.execute(
-            update(Site.__table__)
-            .where(Site.__table__.c.id == bindparam("b_id"))
-            .values(
-                **values,
-                geom=bindparam("b_geom"),
-                change_seq=bindparam("b_change_seq"),
-                updated_at=bindparam("b_now"),
-            ),
-            params,
-        )
+        session.connection().execute(_SITE_UPDATE, params)
     return {sid: s["id"] for sid, s in sites.items()}
 
 
@@ -598,9 +608,8 @@ def _apply_assessment_to_site(site: dict, data: dict) -> None:
         site["lon"], site["lat"] = location["lon"], location["lat"]
 
 
-def _place(session, sites: list[dict]) -> None:
+def _place(sites: list[dict], locator) -> None:
     """Locate sites (vectorised) and set their located codes, status and mismatch flag."""
-    locator = open_store(session).locator()
     lons = np.array([s["lon"] if s["lon"] is not None else np.nan for s in sites], dtype=float)
     lats = np.array([s["lat"] if s["lat"] is not None else np.nan for s in sites], dtype=float)
     placement = locator.locate(lons, lats)
@@ -627,10 +636,9 @@ def _point(site: dict):
 
 
 def _insert_assessments(
-    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int]
+    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], locator
 ) -> None:
-    rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
-    locator = open_store(session).locator()
+    rounds = session.connection().execute(_ROUNDS).all()
     points = [i.data.get("location") or {} for i in items]
     placement = locator.locate(
         np.array([p.get("lon", np.nan) for p in points], dtype=float),
@@ -679,11 +687,7 @@ def _insert_assessments(
             row[name] = data.get(name)
         row["site_status"] = data.get("site_status")
         rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    returned = session.execute(
-        insert(Assessment).returning(Assessment.submission_id, Assessment.id), rows
-    ).all()
+    returned = session.connection().execute(_statements(session).assessments, rows).all()
     assessment_ids = dict(returned)
     origins = []
     for item in items:
@@ -700,7 +704,7 @@ def _insert_assessments(
                 }
             )
     if origins:
-        session.execute(AssessmentOrigin.__table__.insert(), origins)
+        session.connection().execute(_ORIGINS_INSERT, origins)
 
 
 def round_for(named: int | None, assessed_on: date | None, rounds) -> int | None:
@@ -766,11 +770,4 @@ def _short(value, limit: int = 100) -> str | None:
 def _insert_quarantine(session, rows: list[dict]) -> None:
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(QuarantinedSubmission).on_conflict_do_nothing(
-            index_elements=["submission_id", "content_hash", "reason"]
-        ),
-        rows,
-    )
+    session.connection().execute(_statements(session).quarantine, rows)

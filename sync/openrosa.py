@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms.definition import FormDefinition
-from forms.registry import find_version, loaded_definition
+from forms.registry import find_definition
 from geodata.models import Site
 from sync.attachments import StoredAttachment, safe_filename, store_attachment
 from sync.canonical import content_hash
@@ -329,12 +329,12 @@ def receive_submission(
     as ODK Central does. Raises OpenRosaError when the XML cannot be read. Flushes only.
     """
     instance = parse_instance(xml)
-    record = (
-        find_version(session, instance.form_id, instance.form_version)
+    found = (
+        find_definition(session, instance.form_id, instance.form_version)
         if instance.form_version
         else None
     )
-    item = sync_item(instance, loaded_definition(record) if record is not None else None)
+    item = sync_item(instance, found[1] if found is not None else None)
     [result] = ingest_batch(session, [item], context)
     receipt = Receipt(instance, result)
     named = None
