@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, request, url_for
 
-from dtm.accounts import user_for_token
+from dtm.accounts import token_identity
 from dtm.errors import ApiError, BadRequest, Forbidden, NotFound
 from dtm.extensions import db
 from forms.registry import find_version, list_forms, loaded_definition
@@ -54,7 +54,7 @@ def add_token(endpoint, values):
 
 @blueprint.before_request
 def authenticate():
-    user = user_for_token(db.session, g.openrosa_token)
+    user = token_identity(db.session, g.openrosa_token)
     if user is None:
         raise Forbidden(
             "This server URL's key is not valid (unknown, revoked or expired). Ask your "
@@ -62,12 +62,15 @@ def authenticate():
         )
     if user.role not in ROLES:
         raise Forbidden(f"The {user.role} role cannot download forms or send submissions.")
-    g.current_user = user
+    g.openrosa_user = user
 
 
 @blueprint.after_request
 def openrosa_headers(response: Response) -> Response:
     response.headers["X-OpenRosa-Version"] = "1.0"
+    user = g.get("openrosa_user")
+    if user is not None and user.recorded_use and response.status_code < 400:
+        db.session.commit()  # the token's last use, on answers that wrote nothing else
     return response
 
 
@@ -180,7 +183,7 @@ def submission():
     context = BatchContext(
         source="openrosa",
         device_id=(request.args.get("deviceID") or None) and request.args["deviceID"][:200],
-        submitted_by=g.current_user.id,
+        submitted_by=g.openrosa_user.user_id,
         received_at=datetime.now(UTC),
     )
     try:

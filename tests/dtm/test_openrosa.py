@@ -416,6 +416,12 @@ def test_split_upload_is_assembled_and_attachments_stored_once(collect, app, pho
     assert sorted(p.name for p in (folder / instance_id).iterdir()) == sorted(
         hashlib.sha256(c).hexdigest() for c in (PHOTO_1, PHOTO_2)
     )
+    # New bytes under a name already stored replace them (as ODK Central); still two files.
+    retaken = PHOTO_1 + b"retaken"
+    assert post_submission(collect, xml, [("1700000001.jpg", "image/jpeg", retaken)]).status == 202
+    shas = dict(rows(app, select(SubmissionAttachment.filename, SubmissionAttachment.sha256)))
+    assert shas["1700000001.jpg"] == hashlib.sha256(retaken).hexdigest()
+    assert count(app, SubmissionAttachment) == 2
 
 
 def test_attachments_are_served_to_coordinators_only(
@@ -636,3 +642,22 @@ def test_a_record_sent_by_both_channels_with_one_id_is_stored_once(collect, app,
     }
     assert sync_json(app, live_server, token, item) == "duplicate"
     assert count(app, Submission) == 1 and count(app, QuarantinedSubmission) == 0
+
+
+def test_requests_without_the_openrosa_header_are_accepted(collect):
+    # Central refuses them (400); we accept them so curl and other tools can probe the API.
+    parts = urlsplit(collect + "/formList")
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection.request("GET", parts.path)
+    answer = Answer(connection.getresponse())
+    connection.close()
+    assert answer.status == 200 and answer.headers["x-openrosa-version"] == "1.0"
+
+
+def test_token_use_is_recorded(live_server, operation, make_user, runner):
+    name, token = make_user("enumerator")
+    assert "never" in runner.invoke(args=["tokens", "list", name]).output
+    assert (
+        request("HEAD", with_device(f"{live_server}/openrosa/key/{token}/submission")).status == 204
+    )
+    assert "never" not in runner.invoke(args=["tokens", "list", name]).output
