@@ -65,7 +65,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, folder: Path, port: int) -> subprocess.Popen:
+def start_server(url: str, folder: Path, port: int, worker: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=url,
@@ -81,6 +81,8 @@ def start_server(url: str, folder: Path, port: int) -> subprocess.Popen:
             "1",
             "-b",
             f"127.0.0.1:{port}",
+            "--worker-class",
+            worker,
             "--log-level",
             "warning",
             "wsgi:app",
@@ -159,13 +161,18 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-head", action="store_true", help="POST only, no HEAD first")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        help="gunicorn worker class (sync, as README serves the app; or gthread)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="dtm-openrosa-bench-") as tmp:
         folder = Path(tmp)
         url, token = prepare(folder)
         port = free_port()
-        server = start_server(url, folder, port)
+        server = start_server(url, folder, port, args.worker_class)
         try:
             send_all(port, token, documents(50, 10_000_000), not args.no_head)  # warm up
             rates = []
@@ -179,7 +186,7 @@ def main() -> None:
     median = statistics.median(rates)
     mode = "POST only" if args.no_head else "HEAD + POST, as Collect"
     print(
-        f"OpenRosa submissions, one client ({mode}), SQLite, gunicorn 1 worker: "
+        f"OpenRosa submissions, one client ({mode}), SQLite, gunicorn 1 {args.worker_class} worker: "
         f"median {median:,.0f}/s over {args.repeat} runs of {args.submissions}"
     )
     print(

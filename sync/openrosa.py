@@ -215,7 +215,9 @@ def _collected_at(data: dict, definition: FormDefinition | None) -> str | None:
 
 
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""  # a comment or processing instruction
+    return tag if tag[:1] != "{" else tag.rsplit("}", 1)[-1]
 
 
 def _child(parent: Element | None, name: str) -> Element | None:
@@ -335,7 +337,8 @@ def receive_submission(
         else None
     )
     item = sync_item(instance, found[1] if found is not None else None)
-    [result] = ingest_batch(session, [item], context)
+    forms = {(found[1].form_id, found[1].version): found} if found is not None else None
+    [result] = ingest_batch(session, [item], context, forms=forms)
     receipt = Receipt(instance, result)
     named = None
     digest = _item_hash(item)
