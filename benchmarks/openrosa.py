@@ -129,10 +129,14 @@ HEADERS = {
 
 def multipart(xml: bytes) -> bytes:
     return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
-        f'filename="site_assessment.xml"\r\nContent-Type: text/xml\r\n'
-        f"Content-Length: {len(xml)}\r\n\r\n"
-    ).encode() + xml + f"\r\n--{BOUNDARY}--\r\n".encode()
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="xml_submission_file"; '
+            f'filename="site_assessment.xml"\r\nContent-Type: text/xml\r\n'
+            f"Content-Length: {len(xml)}\r\n\r\n"
+        ).encode()
+        + xml
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
 
 
 def send_all(port: int, token: str, bodies: list[bytes], head: bool) -> float:

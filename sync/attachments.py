@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -53,7 +54,11 @@ def store_attachment(
     content_type: str | None,
     stream: BinaryIO,
 ) -> StoredAttachment:
-    """Store one file of one submission copy; idempotent for the same bytes. Flushes."""
+    """Store one file of one submission copy; idempotent for the same bytes. Flushes.
+
+    `submission_id` must be canonical UUID text (it names a folder)."""
+    if str(uuid.UUID(submission_id)) != submission_id:
+        raise ValueError(f"{submission_id!r} is not a canonical UUID")
     folder = root / submission_id
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()

@@ -342,18 +342,19 @@ def receive_submission(
     receipt = Receipt(instance, result)
     named = None
     digest = _item_hash(item)
+    owner = _canonical_uuid(instance.instance_id)  # None: ingest refused the id, keep no files
     for upload in files:
         name = safe_filename(upload.filename)
         if named is None:
             named = instance.values()
-        if name is None or name not in named:
+        if owner is None or name is None or name not in named:
             receipt.ignored_files.append(upload.filename or "")
             continue
         receipt.attachments.append(
             store_attachment(
                 session,
                 attachments_root,
-                _uuid_or_raw(instance.instance_id),
+                owner,
                 digest,
                 name,
                 upload.content_type,
@@ -363,12 +364,12 @@ def receive_submission(
     return receipt
 
 
-def _uuid_or_raw(value: str) -> str:
-    """The id as ingest stores it (canonical UUID text), or as sent if it is no UUID."""
+def _canonical_uuid(value: str) -> str | None:
+    """The id as ingest stores it (canonical UUID text), or None if it is no UUID."""
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        return value[:100]
+        return None
 
 
 def _item_hash(item: dict) -> str:
@@ -377,7 +378,7 @@ def _item_hash(item: dict) -> str:
     return content_hash(
         item["form_id"],
         str(item["form_version"]) if item["form_version"] is not None else None,
-        _uuid_or_raw(base) if base else None,
+        (_canonical_uuid(base) or base) if base else None,
         item["data"],
     )
 

@@ -180,9 +180,10 @@ def submission():
         for name, upload in request.files.items(multi=True)
         if name != "xml_submission_file"
     ]
+    device = request.args.get("deviceID")
     context = BatchContext(
         source="openrosa",
-        device_id=(request.args.get("deviceID") or None) and request.args["deviceID"][:200],
+        device_id=device[:200] if device else None,
         submitted_by=g.openrosa_user.user_id,
         received_at=datetime.now(UTC),
     )
@@ -212,8 +213,8 @@ def answer(receipt) -> tuple[int, str]:
         return 202, f"This submission was already received; nothing was stored twice.{added}"
     if result.status == CONFLICT:
         return 202, (
-            "Kept for review: " + _first_message(result.errors) + " Your coordinator will "
-            "review it; do not send it again."
+            _first_message(result.errors) + " Your coordinator will review it; do not send "
+            "it again."
         )
     if any(e.get("rule") == "unknown_form" for e in result.errors):
         return 404, (
@@ -229,7 +230,7 @@ def answer(receipt) -> tuple[int, str]:
 
 
 def _first_message(errors: list[dict]) -> str:
-    return errors[0]["message"] if errors else "The submission conflicts with a stored one."
+    return errors[0]["message"] if errors else "The submission was kept for review."
 
 
 def _plain(error: dict) -> str:

@@ -330,7 +330,7 @@ def test_same_instance_id_with_other_answers_is_kept_for_review(collect, app):
     answer = post_submission(collect, changed)
     assert answer.status == 202  # not ODK Central's 409: the tablet must not retry forever
     nature, text = answer.message()
-    assert nature == "" and "Kept for review" in text and "do not send it again" in text
+    assert nature == "" and "kept for review" in text and "do not send it again" in text
     [(reason, payload)] = rows(
         app, select(QuarantinedSubmission.reason, QuarantinedSubmission.payload)
     )
@@ -661,3 +661,17 @@ def test_token_use_is_recorded(live_server, operation, make_user, runner):
         request("HEAD", with_device(f"{live_server}/openrosa/key/{token}/submission")).status == 204
     )
     assert "never" not in runner.invoke(args=["tokens", "list", name]).output
+
+
+def test_hostile_ids_and_file_names_never_become_paths(collect, app, photo_form, tmp_path):
+    data = somali_answers(14, site_photo="../evil.jpg", shelter_photo="ok.jpg")
+    xml = instance_xml(photo_form, data, new_id()).replace(b"uuid:", b"uuid:../../")
+    answer = post_submission(collect, xml, [("ok.jpg", "image/jpeg", b"x")])
+    assert answer.status == 422 and "not a UUID" in answer.message()[1]
+    good = instance_xml(photo_form, data, new_id())
+    files = [("../evil.jpg", "image/jpeg", b"evil"), ("ok.jpg", "image/jpeg", b"fine")]
+    assert post_submission(collect, good, files).status == 201
+    assert [name for (name,) in rows(app, select(SubmissionAttachment.filename))] == ["ok.jpg"]
+    folder = Path(app.config["DTM_ATTACHMENTS_DIR"])
+    stored = [p for p in folder.parent.rglob("*") if p.is_file() and p.read_bytes() == b"evil"]
+    assert stored == []
