@@ -100,6 +100,32 @@ def start_server(url: str, folder: Path, port: int, worker: str) -> subprocess.P
     raise SystemExit("the server did not start")
 
 
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """User + system CPU time of gunicorn's worker processes so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def fsync_ms(folder: Path, count: int = 200) -> float:
+    """What one durable commit costs on this disk right now: the floor per submission."""
+    path = folder / "fsync-probe"
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            os.write(handle, b"x" * 4096)
+            os.fsync(handle)
+        return (time.perf_counter() - start) / count * 1000
+    finally:
+        os.close(handle)
+        path.unlink()
+
+
 def documents(count: int, start: int) -> list[bytes]:
     """Multipart bodies of `count` distinct submissions (built before the clock starts)."""
     definition = load_bundled_site_assessment()
@@ -179,11 +205,18 @@ def main() -> None:
         server = start_server(url, folder, port, args.worker_class)
         try:
             send_all(port, token, documents(50, 10_000_000), not args.no_head)  # warm up
-            rates = []
+            rates, cpu_ms, fsyncs = [], [], []
             for run in range(args.repeat):
                 bodies = documents(args.submissions, run * args.submissions)
+                before = worker_cpu_seconds(server)
                 rates.append(send_all(port, token, bodies, not args.no_head))
-                print(f"run {run + 1}: {rates[-1]:,.0f} submissions/s", flush=True)
+                cpu_ms.append((worker_cpu_seconds(server) - before) / len(bodies) * 1000)
+                fsyncs.append(fsync_ms(folder))
+                print(
+                    f"run {run + 1}: {rates[-1]:,.0f} submissions/s; server CPU "
+                    f"{cpu_ms[-1]:.2f} ms per submission; one fsync {fsyncs[-1]:.2f} ms",
+                    flush=True,
+                )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -192,6 +225,10 @@ def main() -> None:
     print(
         f"OpenRosa submissions, one client ({mode}), SQLite, gunicorn 1 {args.worker_class} worker: "
         f"median {median:,.0f}/s over {args.repeat} runs of {args.submissions}"
+    )
+    print(
+        f"server CPU per submission: median {statistics.median(cpu_ms):.2f} ms; one fsync "
+        f"(SQLite commits with synchronous=FULL): median {statistics.median(fsyncs):.2f} ms"
     )
     print(
         f"ratio to ODK Central's {CENTRAL_RATE:.0f}/s: {median / CENTRAL_RATE:.2f}x "

@@ -117,6 +117,7 @@ def ingest_batch(
 
     `forms` may hold form versions the caller already looked up, by (form_id, version)
     (`forms.registry.find_definition` results), so they are not looked up twice."""
+    session = _BatchSession(session)
     results: list[ItemResult | None] = [None] * len(items)
     quarantine: list[dict] = []
     forms = _FormCache(session, forms)
@@ -150,6 +151,25 @@ def ingest_batch(
     _insert_quarantine(session, quarantine)
     session.flush()
     return [r if r is not None else ItemResult(None, INVALID, []) for r in results]
+
+
+class _BatchSession:
+    """The caller's session with its connection looked up once per batch: with a scoped
+    session each lookup costs more than running a small statement, and a one-item batch
+    (an OpenRosa POST) runs about a dozen. Everything else goes to the session itself."""
+
+    def __init__(self, session: Session):
+        self._session = session
+        self._connection = session.connection()
+
+    def connection(self):
+        return self._connection
+
+    def get_bind(self):
+        return self._connection.engine
+
+    def __getattr__(self, name: str):
+        return getattr(self._session, name)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -527,7 +547,7 @@ def _dialect_statements(dialect: str) -> SimpleNamespace:
 
 
 def _statements(session) -> SimpleNamespace:
-    return _dialect_statements(session.get_bind().dialect.name)
+    return _dialect_statements(session.connection().dialect.name)
 
 
 def _upsert_sites(session, items: list[_Item], locator) -> dict[str, int]:
