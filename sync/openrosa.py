@@ -337,6 +337,8 @@ def receive_submission(
         else None
     )
     item = sync_item(instance, found[1] if found is not None else None)
+    # Ingest ignores this key; a quarantined copy keeps the document exactly as sent.
+    item["openrosa_xml"] = xml.decode("utf-8", errors="replace")
     forms = {(found[1].form_id, found[1].version): found} if found is not None else None
     [result] = ingest_batch(session, [item], context, forms=forms)
     receipt = Receipt(instance, result)

@@ -335,6 +335,7 @@ def test_same_instance_id_with_other_answers_is_kept_for_review(collect, app):
         app, select(QuarantinedSubmission.reason, QuarantinedSubmission.payload)
     )
     assert reason == "conflict" and payload["data"]["households"] == 151
+    assert payload["openrosa_xml"] == changed.decode()  # the document exactly as sent
     [(households,)] = rows(app, select(Assessment.households))
     assert households == 150  # nothing was overwritten
     assert post_submission(collect, changed).status == 202
