@@ -666,7 +666,9 @@ def _point(site: dict):
 def _insert_assessments(
     session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], locator
 ) -> None:
-    rounds = session.connection().execute(_ROUNDS).all()
+    # Rounds are read only when an item does not name its own (then its date decides).
+    named = all(i.data.get("round") is not None for i in items)
+    rounds = () if named else session.connection().execute(_ROUNDS).all()
     points = [i.data.get("location") or {} for i in items]
     placement = locator.locate(
         np.array([p.get("lon", np.nan) for p in points], dtype=float),
