@@ -207,10 +207,14 @@ def _collected_at(data: dict, definition: FormDefinition | None) -> str | None:
     """Device time the form was finished (its `end`), else started: stored, never trusted."""
     if definition is None:
         return None
-    for wanted in ("end", "start"):
-        for q in definition.questions():
-            if q["type"] == wanted and isinstance(data.get(q["name"]), str):
-                return data[q["name"]]
+    names = definition._cache.get("openrosa_times")
+    if names is None:
+        questions = list(definition.questions())
+        names = [q["name"] for wanted in ("end", "start") for q in questions if q["type"] == wanted]
+        definition._cache["openrosa_times"] = names
+    for name in names:
+        if isinstance(data.get(name), str):
+            return data[name]
     return None
 
 
@@ -342,13 +346,12 @@ def receive_submission(
     forms = {(found[1].form_id, found[1].version): found} if found is not None else None
     [result] = ingest_batch(session, [item], context, forms=forms)
     receipt = Receipt(instance, result)
-    named = None
-    digest = _item_hash(item)
+    named = digest = None
     owner = _canonical_uuid(instance.instance_id)  # None: ingest refused the id, keep no files
     for upload in files:
         name = safe_filename(upload.filename)
         if named is None:
-            named = instance.values()
+            named, digest = instance.values(), _item_hash(item)
         if owner is None or name is None or name not in named:
             receipt.ignored_files.append(upload.filename or "")
             continue
