@@ -8,19 +8,20 @@ be found by its hash in one indexed lookup). Functions here flush, never commit.
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from geodata.audit import audit
 from geodata.models import ApiToken, User
 from geodata.models.accounts import ROLES
+from geodata.models.base import utcnow
 
 __all__ = ["audit"]  # re-exported: the app records actions through dtm.accounts.audit
-from geodata.models.base import utcnow
 
 TOKEN_PREFIX = "dtm_"
 MIN_PASSWORD_LENGTH = 8
@@ -130,14 +131,12 @@ def token_for_secret(session: Session, secret: str, now: datetime | None = None)
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_digest(secret))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # one query: every request makes this lookup
+        .where(ApiToken.token_hash == token_digest(secret))
     ).scalar_one_or_none()
     now = now or utcnow()
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and _aware(token.expires_at) <= now:
-        return None
-    if not token.user.active:
+    if token is None or not _usable(token.revoked_at, token.expires_at, token.user.active, now):
         return None
     return token
 
@@ -148,8 +147,75 @@ def user_for_token(session: Session, secret: str) -> User | None:
 
 
 def needs_last_used(token: ApiToken, now: datetime | None = None) -> bool:
+    return _stale(token.last_used_at, now or utcnow())
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    user_id: int
+    username: str
+    role: str
+    token_id: int
+    use_to_record: bool = False  # last use is older than a minute: record_token_use it
+
+
+_TOKEN_IDENTITY = (
+    select(
+        ApiToken.id,
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        ApiToken.last_used_at,
+        User.id,
+        User.username,
+        User.role,
+        User.active,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+_TOKEN_USED = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
+def token_identity(
+    session: Session, secret: str, now: datetime | None = None
+) -> TokenIdentity | None:
+    """Who a valid token belongs to, like `user_for_token` but without loading ORM objects:
+    one Core query (and an update at most once a minute) for high-rate callers such as
+    ODK Collect's submissions. Same rules: unknown, revoked, expired or inactive is None.
+    Reads only; when `use_to_record`, the caller records the use in its writing transaction
+    (a write in a read transaction would make SQLite refuse concurrent writers)."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    connection = session.connection()
+    row = connection.execute(_TOKEN_IDENTITY, {"digest": token_digest(secret)}).first()
     now = now or utcnow()
-    return token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION
+    if row is None:
+        return None
+    token_id, revoked_at, expires_at, last_used_at, user_id, username, role, active = row
+    if not _usable(revoked_at, expires_at, active, now):
+        return None
+    return TokenIdentity(user_id, username, role, token_id, _stale(last_used_at, now))
+
+
+def record_token_use(session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Write a token's last use (Core update); call inside a writing transaction."""
+    session.connection().execute(_TOKEN_USED, {"token_id": token_id, "used_at": now or utcnow()})
+
+
+def _usable(revoked_at, expires_at, active: bool, now: datetime) -> bool:
+    if revoked_at is not None or not active:
+        return False
+    return expires_at is None or _aware(expires_at) > now
+
+
+def _stale(last_used_at, now: datetime) -> bool:
+    return last_used_at is None or now - _aware(last_used_at) > LAST_USED_RESOLUTION
+
+
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,14 +8,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request, session
-from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from dtm.accounts import needs_last_used, token_for_secret
+from dtm.accounts import needs_last_used, record_token_use, token_for_secret
 from dtm.errors import Forbidden, Unauthorized
 from dtm.extensions import db
-from geodata.models import ApiToken, User
-from geodata.models.base import utcnow
+from geodata.models import User
 from geodata.store import open_store
 
 
@@ -33,7 +31,7 @@ def current_user() -> User | None:
             raise Unauthorized("The API token is not valid: unknown, revoked or expired.")
         user = token.user
         if needs_last_used(token):
-            _record_token_use(token.id)
+            record_token_use_now(token.id)
     elif session.get("user_id"):
         candidate = db.session.get(User, session["user_id"])
         if candidate is not None and candidate.active:
@@ -42,15 +40,13 @@ def current_user() -> User | None:
     return user
 
 
-def _record_token_use(token_id: int) -> None:
+def record_token_use_now(token_id: int) -> None:
     """Note when a token was last used, in a short transaction of its own; bookkeeping
     that must never make a request fail (on a busy SQLite store it is simply skipped)."""
     db.session.commit()
     try:
         open_store(db.session).begin_write()
-        db.session.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow())
-        )
+        record_token_use(db.session, token_id)
         db.session.commit()
     except OperationalError:
         db.session.rollback()

@@ -31,7 +31,11 @@ def load_config(instance_path: str, overrides: dict) -> dict:
             config[key] = int(env[key])
     config["DATABASE_URL"] = env.get("DATABASE_URL") or f"sqlite:///{instance / 'dtm.sqlite'}"
     config["SECRET_KEY"] = None
+    if env.get("DTM_ATTACHMENTS_DIR"):
+        config["DTM_ATTACHMENTS_DIR"] = env["DTM_ATTACHMENTS_DIR"]
     config.update(overrides)
+    # Files sent with submissions (ODK Collect photos); served to coordinators only.
+    config.setdefault("DTM_ATTACHMENTS_DIR", str(instance / "attachments"))
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret(instance)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])

@@ -1,15 +1,15 @@
 """Published forms in the store: publish a version, find the one a submission names.
 
 Published versions are immutable, so a loaded FormDefinition (with its compiled validation
-plan) is cached per process by the version's primary key; app servers stay stateless
-because the cache can only ever hold what the database says.
+plan) is cached per process by the version's primary key and definition hash; app servers
+stay stateless because the cache can only ever hold what the database says.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from forms.core import check_core_fields
@@ -18,7 +18,7 @@ from forms.errors import FormError
 from forms.xlsform import load_xlsform
 from geodata.models import Form, FormVersion
 
-_DEFINITIONS: dict[int, FormDefinition] = {}
+_DEFINITIONS: dict[tuple[int, str], FormDefinition] = {}
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def publish_form(
     )
     session.add(record)
     session.flush()
-    _DEFINITIONS[record.id] = definition
+    _DEFINITIONS[(record.id, record.definition_etag)] = definition
     return PublishedForm(record, definition, created=True)
 
 
@@ -86,11 +86,40 @@ def definition_etag(definition: dict) -> str:
 
 def loaded_definition(record: FormVersion) -> FormDefinition:
     """The FormDefinition of a stored version (built once per process)."""
-    definition = _DEFINITIONS.get(record.id)
+    key = (record.id, record.definition_etag)
+    definition = _DEFINITIONS.get(key)
     if definition is None:
         definition = FormDefinition.from_dict(record.definition, xform=record.xform)
-        _DEFINITIONS[record.id] = definition
+        _DEFINITIONS[key] = definition
     return definition
+
+
+_VERSION_KEY = (
+    select(FormVersion.id, FormVersion.definition_etag)
+    .join(Form)
+    .where(Form.form_id == bindparam("form_id"), FormVersion.version == bindparam("version"))
+)
+
+
+def find_definition(
+    session: Session, form_id: str, version: str
+) -> tuple[int, FormDefinition] | None:
+    """The primary key and loaded definition of a published version, or None.
+
+    One small query; the stored definition (a large JSON document) is read only the first
+    time this process meets the version. This is on every submission's path.
+    """
+    row = (
+        session.connection()
+        .execute(_VERSION_KEY, {"form_id": form_id, "version": str(version)})
+        .first()
+    )
+    if row is None:
+        return None
+    definition = _DEFINITIONS.get((row.id, row.definition_etag))
+    if definition is None:
+        definition = loaded_definition(session.get(FormVersion, row.id))
+    return row.id, definition
 
 
 def find_version(session: Session, form_id: str, version: str | None = None) -> FormVersion | None:

@@ -91,11 +91,28 @@ class Locator:
             self.parent_position[level] = np.array(
                 [parent_index.position.get(p, -1) for p in index.parent_pcodes], dtype=np.int64
             )
+        # P-codes of every level, for validating declared codes (built once per import).
+        self.pcodes = {level: frozenset(ix.position) for level, ix in self.indexes.items()}
+        self._single: dict[tuple[float, float], Placement] = {}
 
     def locate(self, lons, lats) -> Placement:
-        """Place points given as longitude and latitude arrays (NaN for a missing point)."""
+        """Place points given as longitude and latitude arrays (NaN for a missing point).
+
+        A single point's placement is remembered (a one-item batch places the same point for
+        its site and its assessment); callers must treat the result as read-only."""
         lons = np.asarray(lons, dtype=float)
         lats = np.asarray(lats, dtype=float)
+        if len(lons) == 1 and np.isfinite(lons[0]) and np.isfinite(lats[0]):
+            key = (float(lons[0]), float(lats[0]))
+            found = self._single.get(key)
+            if found is None:
+                found = self._single[key] = self._locate(lons, lats)
+                if len(self._single) > 4096:
+                    self._single.pop(next(iter(self._single)))
+            return found
+        return self._locate(lons, lats)
+
+    def _locate(self, lons: np.ndarray, lats: np.ndarray) -> Placement:
         valid = np.isfinite(lons) & np.isfinite(lats)
         if valid.all():
             return self.locate_points(shapely.points(lons, lats))

@@ -74,6 +74,10 @@ class SitePlacement:
     mismatched: int = 0
 
 
+_BOUNDARIES_KEY = select(AdminLevel.level, AdminLevel.import_id).order_by(AdminLevel.level)
+_TAKE_SEQ = text("UPDATE counters SET value = value + :count WHERE name = :name RETURNING value")
+
+
 class Store(ABC):
     """Backend-neutral operations. Subclasses supply the spatial filters."""
 
@@ -86,9 +90,7 @@ class Store(ABC):
 
     def boundaries_key(self) -> tuple:
         """Changes whenever any admin level is imported; keys the locator cache."""
-        rows = self.session.execute(
-            select(AdminLevel.level, AdminLevel.import_id).order_by(AdminLevel.level)
-        ).all()
+        rows = self.session.connection().execute(_BOUNDARIES_KEY).all()
         return tuple((level, import_id) for level, import_id in rows)
 
     def loaded_levels(self) -> list[int]:
@@ -112,8 +114,7 @@ class Store(ABC):
 
     def known_pcodes(self) -> dict[int, frozenset[str]]:
         """P-codes of every loaded level, for validating declared and origin areas."""
-        locator = self.locator()
-        return {lv: frozenset(ix.position) for lv, ix in locator.indexes.items()}
+        return self.locator().pcodes
 
     def replace_admin_level(self, layer: BoundaryLayer) -> ImportReport:
         """Replace one admin level with a freshly read layer, re-link parents and children,
@@ -382,11 +383,12 @@ class Store(ABC):
         The counter row stays locked until the caller commits, so values become visible in
         the order they were taken: a reader's cursor never skips a late commit.
         """
-        self.session.execute(self._insert_counter_if_missing(name))
-        return self.session.execute(
-            text("UPDATE counters SET value = value + :count WHERE name = :name RETURNING value"),
-            {"name": name, "count": count},
-        ).scalar_one()
+        params = {"name": name, "count": count}
+        value = self.session.connection().execute(_TAKE_SEQ, params).scalar()
+        if value is None:  # first use of this sequence: create its row, then take
+            self.session.execute(self._insert_counter_if_missing(name))
+            value = self.session.connection().execute(_TAKE_SEQ, params).scalar_one()
+        return value
 
     @abstractmethod
     def _insert_counter_if_missing(self, name: str):

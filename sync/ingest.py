@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from forms.definition import FormDefinition
-from forms.registry import find_version, loaded_definition
+from forms.registry import find_definition
 from forms.validation import validate
 from geodata.models import (
     Assessment,
@@ -109,11 +109,19 @@ class _Item:
     round_number: int | None = None  # the round the assessment is filed under
 
 
-def ingest_batch(session: Session, items: Sequence[Any], context: BatchContext) -> list[ItemResult]:
-    """Store a batch; one result per item, in order. Flushes; the caller commits."""
+def ingest_batch(
+    session: Session,
+    items: Sequence[Any],
+    context: BatchContext,
+    forms: Mapping[tuple[str, str], tuple[int, FormDefinition]] | None = None,
+) -> list[ItemResult]:
+    """Store a batch; one result per item, in order. Flushes; the caller commits.
+
+    `forms` may hold form versions the caller already looked up, by (form_id, version)
+    (`forms.registry.find_definition` results), so they are not looked up twice."""
     results: list[ItemResult | None] = [None] * len(items)
     quarantine: list[dict] = []
-    forms = _FormCache(session)
+    forms = _FormCache(session, forms)
     parsed: list[_Item] = []
     for index, raw in enumerate(items):
         item, errors = _parse_item(index, raw)
@@ -210,15 +218,14 @@ def _error(field_name: str, rule: str, message: str) -> dict:
 class _FormCache:
     """Form versions named in a batch: (primary key, FormDefinition) or None if unknown."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, known: Mapping | None = None):
         self.session = session
-        self.found: dict[tuple[str, str], tuple[int, FormDefinition] | None] = {}
+        self.found: dict[tuple[str, str], tuple[int, FormDefinition] | None] = dict(known or {})
 
     def get(self, form_id: str, version: str) -> tuple[int, FormDefinition] | None:
         key = (form_id, version)
         if key not in self.found:
-            record = find_version(self.session, form_id, version)
-            self.found[key] = (record.id, loaded_definition(record)) if record else None
+            self.found[key] = find_definition(self.session, form_id, version)
         return self.found[key]
 
 

@@ -11,17 +11,22 @@ def init_app(app: Flask) -> None:
     from dtm.api import (  # noqa: F401  (register views)
         accounts,
         admin_areas,
+        attachments,
         forms,
         health,
+        openrosa,
         review,
         rounds,
         sites,
         summaries,
         sync,
     )
+    from dtm.errors import ERROR_RENDERERS
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)
+    app.register_blueprint(openrosa.blueprint)
+    ERROR_RENDERERS[openrosa.PREFIX] = openrosa.render_error
 
     @app.after_request
     def end_read_transaction(response):

@@ -12,7 +12,7 @@ from geodata.models.assessments import (
 from geodata.models.base import Base, Counter
 from geodata.models.forms import Form, FormVersion
 from geodata.models.sites import Site
-from geodata.models.submissions import QuarantinedSubmission, Submission
+from geodata.models.submissions import QuarantinedSubmission, Submission, SubmissionAttachment
 
 __all__ = [
     "AdminArea",
@@ -31,5 +31,6 @@ __all__ = [
     "Round",
     "Site",
     "Submission",
+    "SubmissionAttachment",
     "User",
 ]

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Float,
@@ -88,4 +89,32 @@ class QuarantinedSubmission(Base):
         UniqueConstraint("submission_id", "content_hash", "reason"),
         CheckConstraint("reason IN ('invalid', 'conflict')", name="reason"),
         CheckConstraint("status IN ('open', 'accepted', 'rejected')", name="status"),
+    )
+
+
+class SubmissionAttachment(Base):
+    """A file sent with a submission (a photo from ODK Collect), stored outside the database.
+
+    Keyed by the submission's id, the content hash of the submission copy it came with, and
+    its file name: a split upload adds files one POST at a time, a resend of the same file
+    changes nothing, and the files of a conflicting copy (kept in quarantine) never replace
+    those of the accepted record. `submission_id` is not a foreign key because attachments of
+    quarantined copies are kept too. `storage_path` is relative to the attachments directory.
+    """
+
+    __tablename__ = "submission_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    storage_path: Mapped[str] = mapped_column(String(500), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("submission_id", "content_hash", "filename"),
+        CheckConstraint("size >= 0", name="size_not_negative"),
     )
