@@ -21,6 +21,9 @@ from geodata.models.base import utcnow
 
 TOKEN_PREFIX = "dtm_"
 MIN_PASSWORD_LENGTH = 8
+# Password guessing: after this many failures in a row an account is locked for a while.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=5)
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 # Writing last_used_at on every request would make every read a write; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -30,6 +33,18 @@ _hasher = PasswordHasher()
 
 class AccountError(ValueError):
     """A user or token request that cannot be carried out, with a message for people."""
+
+
+class AuthenticationFailed(AccountError):
+    """Unknown user, wrong password, no password or deactivated account (never says which)."""
+
+
+class AccountLocked(AccountError):
+    """Too many failed sign-ins in a row: no password is checked until `until`."""
+
+    def __init__(self, message: str, until: datetime):
+        super().__init__(message)
+        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -43,6 +58,54 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+# Verified against when the user does not exist, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: datetime | None = None
+) -> User:
+    """The active user with these credentials, else AuthenticationFailed or AccountLocked.
+
+    Failures are counted in `users.failed_logins`; the MAX_FAILED_LOGINS-th in a row locks
+    the account for LOCKOUT, during which even the right password is refused. Success resets
+    the count. Flushes: the caller commits in both cases, so failures are remembered.
+    """
+    now = now or utcnow()
+    user = session.execute(
+        select(User).where(User.username == (username or ""))
+    ).scalar_one_or_none()
+    if user is None:
+        _verify_dummy(password)
+        raise AuthenticationFailed("The user name or password is wrong.")
+    if user.locked_until is not None and _aware(user.locked_until) > now:
+        raise AccountLocked(
+            "Too many failed sign-ins: this account is locked until "
+            f"{_aware(user.locked_until):%H:%M} UTC. Try again later.",
+            until=_aware(user.locked_until),
+        )
+    if not user.active or not verify_password(user, password or ""):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            audit(session, None, "user.lock", "user", user.username, details={"until": str(user.locked_until)})
+        session.flush()
+        raise AuthenticationFailed("The user name or password is wrong.")
+    if user.failed_logins or user.locked_until is not None:
+        user.failed_logins = 0
+        user.locked_until = None
+        session.flush()
+    return user
+
+
+def _verify_dummy(password: str | None) -> None:
+    try:
+        _hasher.verify(_DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        pass
 
 
 def create_user(
