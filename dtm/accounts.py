@@ -5,6 +5,7 @@ their SHA-256 is stored (a fast hash is right for 256-bit random secrets, and le
 be found by its hash in one indexed lookup). Functions here flush, never commit.
 """
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -91,7 +92,14 @@ def authenticate(
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
-            audit(session, None, "user.lock", "user", user.username, details={"until": str(user.locked_until)})
+            audit(
+                session,
+                None,
+                "user.lock",
+                "user",
+                user.username,
+                details={"until": str(user.locked_until)},
+            )
         session.flush()
         raise AuthenticationFailed("The user name or password is wrong.")
     if user.failed_logins or user.locked_until is not None:
@@ -102,10 +110,8 @@ def authenticate(
 
 
 def _verify_dummy(password: str | None) -> None:
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password or "")
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 def create_user(

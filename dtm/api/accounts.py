@@ -66,11 +66,12 @@ def sign_in():
     token, secret = issue_token(
         db.session, user, label=APP_TOKEN_LABEL, expires_in=timedelta(days=days), actor=user
     )
+    expires_at = token.expires_at.isoformat()  # aware, before the commit reloads it
     db.session.commit()
     return jsonify(
         {
             "token": secret,
-            "expires_at": token.expires_at.isoformat(),
+            "expires_at": expires_at,
             "user": {"username": user.username, "role": user.role},
         }
     ), 201

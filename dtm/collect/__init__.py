@@ -33,9 +33,9 @@ class Assets:
             for path in sorted(folder.rglob("*"))
             if path.is_file()
         }
-        self.version = hashlib.sha256(
-            json.dumps(self.hashes, sort_keys=True).encode()
-        ).hexdigest()[:16]
+        self.version = hashlib.sha256(json.dumps(self.hashes, sort_keys=True).encode()).hexdigest()[
+            :16
+        ]
 
     def precache(self) -> list[str]:
         files = [

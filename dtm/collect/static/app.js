@@ -139,7 +139,7 @@ async function checkStorage() {
 function renderBanners() {
   const items = state.storageWarnings.map((text) => h('p', { class: 'banner warn', role: 'status', text }));
   if (state.auth?.paused) {
-    const box = h('section', { class: 'banner alert', role: 'alert', 'aria-label': 'Sign in again' });
+    const box = h('section', { class: 'banner alert', 'aria-label': 'Sign in again' });
     renderSignIn(box, `Sending is paused: ${state.auth.pause_reason || 'your session ended'}. Your records are safe on this device; sign in again to send them.`);
     items.push(box);
   }
@@ -554,7 +554,7 @@ async function openEditor(id) {
   app.replaceChildren(
     h('nav', {}, h('a', { href: '#/', class: 'button secondary', text: 'Back to list' })),
     h('h2', { text: `${definition.title} · ${record.data.site_id || 'new site'}` }),
-    record.state === 'conflict' ? h('p', { class: 'banner alert', text: STATE_TEXT.conflict }) : null,
+    ...(record.state === 'conflict' ? [h('p', { class: 'banner alert', text: STATE_TEXT.conflict })] : []),
     h('div', { class: 'toolbar' }, h('label', { for: 'language', text: 'Language' }), language),
     ...datalists,
     formBox,

@@ -37,6 +37,7 @@ export class FormView {
     this.pcodes = pcodes; // level -> Set of known P-codes (empty object: not checked)
     this.onChange = onChange;
     this.showAll = false;
+    this.touched = new Set(); // paths edited here: their problems show as they type
     this.repeats = new Map(); // question name inside a repeat -> the repeat question
     this.calculates = [];
     this.index(definition.questions, null);
@@ -137,8 +138,8 @@ export class FormView {
   buildRepeat(q, path, parentNode) {
     const label = this.text(q.label) || q.name;
     const rows = el('div', { class: 'rows' });
-    const section = el('section', { class: 'repeat', 'aria-label': label }, el('h3', { text: label }), rows);
-    const error = el('p', { class: 'error', 'aria-live': 'polite' });
+    const error = el('p', { class: 'error repeat-error', 'aria-live': 'polite' });
+    const section = el('section', { class: 'repeat', 'aria-label': label }, el('h3', { text: label }), error, rows);
     const node = this.register(q, section, null, path, parentNode, { kind: 'repeat', error });
     const data = this.record.data;
     (data[q.name] || []).forEach((r, i) => {
@@ -161,7 +162,6 @@ export class FormView {
       rows.append(rowBox);
     });
     section.append(
-      error,
       el('button', {
         type: 'button',
         class: 'secondary add-row',
@@ -257,7 +257,8 @@ export class FormView {
       wrapper = el(
         'div',
         { class: 'q' },
-        el('label', { for: id }, label, required ? mark() : null),
+        el('label', { for: id, text: label }),
+        required ? mark() : null,
         hintEl,
         control,
         error,
@@ -336,8 +337,9 @@ export class FormView {
     const value = this.read(node);
     if (isEmpty(value)) delete node.store[node.q.name];
     else node.store[node.q.name] = value;
-    node.touched = true;
+    this.touched.add(node.path);
     node.serverError = null;
+    this.record.server_errors = (this.record.server_errors || []).filter((e) => e.field !== node.path);
     this.changed();
   }
 
@@ -381,7 +383,7 @@ export class FormView {
       }
     }
     node.clientError = message;
-    const shown = node.serverError || ((node.touched || this.showAll) && message) || '';
+    const shown = node.serverError || ((this.touched.has(node.path) || this.showAll) && message) || '';
     node.error.textContent = shown;
     node.element.classList.toggle('invalid', Boolean(shown));
     const inputs = node.control ? [node.control] : node.element.querySelectorAll('input');
