@@ -143,10 +143,13 @@ class SyncFaults:
         self.drop_next = 0
         self.unreachable = False  # cut every sync upload unanswered and unstored
         self.log: list[tuple[str, list[str], list[str]]] = []
+        self.requests: list[str] = []  # every request's path and query, in order
         self.lock = threading.Lock()
         app.wsgi_app = self
 
     def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING")
+        self.requests.append(environ["PATH_INFO"] + (f"?{query}" if query else ""))
         if (
             environ["PATH_INFO"] != "/api/v1/sync/submissions"
             or environ["REQUEST_METHOD"] != "POST"

@@ -7,7 +7,9 @@ injected by a WSGI middleware in front of the real app (tests/collect/browser.py
 also sees the service worker's requests. Screenshots go to test-artifacts/collect/.
 """
 
-from datetime import UTC, datetime, timedelta
+import json
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import shapely
@@ -45,8 +47,9 @@ SITES = [
 
 
 class Field:
-    def __init__(self, base, app, username, faults):
-        self.base, self.app, self.username, self.faults = base, app, username, faults
+    def __init__(self, base, app, username, token, faults):
+        self.base, self.app, self.username, self.token = base, app, username, token
+        self.faults = faults
 
     def submissions(self) -> dict[str, list[dict]]:
         """Stored submissions: {id: [data, ...]} (a list, so duplicates would show)."""
@@ -102,8 +105,8 @@ def field_server(app, runner, live_server, make_user):
         store.mark_changed(sites)
         db.session.commit()
         db.session.remove()
-    username, _ = make_user("enumerator")
-    return Field(live_server, app, username, SyncFaults(app))
+    username, token = make_user("enumerator")
+    return Field(live_server, app, username, token, SyncFaults(app))
 
 
 def fill_counts(page, households, individuals):
@@ -135,6 +138,10 @@ def test_offline_assessments_survive_reload_and_restart(field_server, playwright
     open_site(page, "SO-T01")  # a known site: its fields come pre-filled
     assert page.get_by_label("Site name").input_value() == "Hodan Camp"
     fill_counts(page, 20, 100)
+    key_informants = page.get_by_role("group", name="Types of key informants")
+    key_informants.get_by_label("Site manager").check()
+    key_informants.get_by_label("Community leader").check()
+    page.get_by_label("Site area (m²)").fill("1500.5")
     add_origin(page, 0, "SO22", 8, 40, "Conflict")
     add_origin(page, 1, "SO22", 6, 30, "Natural disaster")
     screenshot(page, "form-with-origins")
@@ -197,6 +204,10 @@ def test_offline_assessments_survive_reload_and_restart(field_server, playwright
     assert all(len(versions) == 1 for versions in stored.values())
     data = stored[with_origins][0]
     assert (data["site_id"], data["households"], data["individuals"]) == ("SO-T01", 20, 100)
+    assert data["ki_types"] == ["site_manager", "community_leader"]
+    assert data["site_area_m2"] == 1500.5
+    assert data["assessment_date"] == date.today().isoformat()  # pre-filled, same machine
+    assert data["admin1_pcode"] and data["site_type"] == "camp"  # from the site list
     assert data["origins"] == [
         {
             "origin_admin1_pcode": "SO22",
@@ -219,6 +230,59 @@ def test_offline_assessments_survive_reload_and_restart(field_server, playwright
         site = db.session.execute(select(Site).where(Site.site_id == "SO-NEW-1")).scalar_one()
         assert site.name == "Riverside new arrivals"
         db.session.remove()
+    # Reference data refreshed incrementally: after the first full download, later requests
+    # carry the cursor and the admin areas' ETag.
+    references = [r for r in field_server.faults.requests if r.startswith("/api/v1/sync/ref")]
+    assert references[0] == "/api/v1/sync/reference?since=0"
+    assert any("since=0" not in r and "admin_areas_etag=" in r for r in references[1:])
+
+
+def test_conflicting_record_is_kept_and_shown(field_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, field_server.base, field_server.username)
+    context.set_offline(True)
+    open_site(page, "SO-T02")
+    fill_counts(page, 3, 9)
+    record = finalize(page)
+    # Another device already sent different content under the same id.
+    other = {
+        "device_id": "another-tablet",
+        "items": [
+            {
+                "id": record,
+                "form_id": "site_assessment",
+                "form_version": "2026112301",
+                "data": {
+                    "site_id": "SO-T02",
+                    "assessment_date": date.today().isoformat(),
+                    "site_type": "camp",
+                    "households": 4,
+                    "individuals": 9,
+                },
+            }
+        ],
+    }
+    request = urllib.request.Request(
+        field_server.base + "/api/v1/sync/submissions",
+        data=json.dumps(other).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {field_server.token}",
+        },
+    )
+    with urllib.request.urlopen(request) as response:
+        assert json.load(response)["results"][0]["status"] == "created"
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now").click()
+    page.wait_for_selector(f"li[data-id='{record}'][data-state='conflict']")
+    assert idb_count(page, "outbox") == 1  # kept on the tablet
+    page.locator(f"li[data-id='{record}']").get_by_role("link", name="Fix and resend").click()
+    assert "Conflict" in page.locator(".banner.alert").inner_text()
+    assert page.get_by_label("Households", exact=True).input_value() == "3"
+    stored = field_server.submissions()
+    assert stored[record][0]["households"] == 4  # nothing overwritten
+    context.close()
 
 
 def test_server_error_and_cut_connection_lose_and_duplicate_nothing(field_server, browser):
