@@ -47,6 +47,7 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.locator("[data-site]").first.wait_for()  # forms and sites are on the device
     # The service worker controls the page once it has precached the app.
     wait_until(page, "navigator.serviceWorker.controller !== null", timeout=20)
+    page.get_by_text("Ready to work offline").wait_for()
 
 
 def wait_until(page, expression: str, arg=None, timeout: float = 30):

@@ -65,6 +65,7 @@ async function start() {
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('/collect/sw.js', { type: 'module', scope: '/collect/' }).catch((e) => console.warn('service worker', e));
     navigator.serviceWorker.addEventListener('message', () => onRecordsChanged());
+    navigator.serviceWorker.addEventListener('controllerchange', () => onRecordsChanged());
   }
   if (!(await db.getMeta('device_id'))) await db.setMeta('device_id', crypto.randomUUID());
   state.auth = (await db.getMeta('auth')) || null;
@@ -282,7 +283,10 @@ async function renderHome() {
     .filter(Boolean);
   const formChoice = h('select', { id: 'form-choice' }, latest.map((f) => h('option', { value: f.key, text: `${f.title} (${f.version})` })));
 
-  const status = h('section', { class: 'card status', 'aria-label': 'Sending' }, h('p', { id: 'status-line' }), h('div', { class: 'actions' },
+  const ready = navigator.serviceWorker?.controller && latest.length;
+  const status = h('section', { class: 'card status', 'aria-label': 'Sending' }, h('p', { id: 'status-line' }),
+    h('p', { class: 'hint', id: 'offline-ready', text: ready ? 'Ready to work offline: the app, forms and sites are on this device.' : 'Preparing offline use: stay online a moment longer.' }),
+    h('div', { class: 'actions' },
     h('button', { type: 'button', text: 'Sync now', onclick: () => syncNow('button') }),
     h('button', { type: 'button', class: 'secondary', text: 'Export records', onclick: exportRecords }),
   ));
