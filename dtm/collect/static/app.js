@@ -25,6 +25,7 @@ const state = {
   storageWarnings: [],
   editor: null,
   language: null,
+  signInBox: null,
 };
 
 // ---- small DOM helper ---------------------------------------------------------------------
@@ -96,16 +97,32 @@ function renderNetwork() {
 }
 
 async function onRecordsChanged() {
-  state.auth = (await db.getMeta('auth')) || null;
   if (!state.editor) await route();
-  else renderBanners();
+  else {
+    state.auth = (await db.getMeta('auth')) || null;
+    renderBanners();
+  }
 }
 
-async function route() {
+// Screens are drawn one at a time, each from what IndexedDB holds when its turn comes: a
+// redraw started by another tab's message can never overwrite a newer sign-in.
+let routing = Promise.resolve();
+
+function route() {
+  routing = routing.then(drawScreen, drawScreen);
+  return routing;
+}
+
+async function drawScreen() {
+  state.auth = (await db.getMeta('auth')) || null;
   renderNetwork();
   renderBanners();
   const match = location.hash.match(/^#\/edit\/([\w-]+)$/);
-  if (!state.auth) return renderSignIn(app, 'Sign in to start. You need a network this first time.');
+  if (!state.auth) {
+    // Redrawing would wipe what is being typed (redraws come from other tabs and the worker).
+    if (!app.querySelector('form.signin')) renderSignIn(app, 'Sign in to start. You need a network this first time.');
+    return;
+  }
   if (match) return openEditor(match[1]);
   await leaveEditor();
   return renderHome();
@@ -140,10 +157,13 @@ async function checkStorage() {
 function renderBanners() {
   const items = state.storageWarnings.map((text) => h('p', { class: 'banner warn', role: 'status', text }));
   if (state.auth?.paused) {
-    const box = h('section', { class: 'banner alert', 'aria-label': 'Sign in again' });
-    renderSignIn(box, `Sending is paused: ${state.auth.pause_reason || 'your session ended'}. Your records are safe on this device; sign in again to send them.`);
-    items.push(box);
-  }
+    // Kept across redraws so that what is being typed stays.
+    if (!state.signInBox) {
+      state.signInBox = h('section', { class: 'banner alert', 'aria-label': 'Sign in again' });
+      renderSignIn(state.signInBox, `Sending is paused: ${state.auth.pause_reason || 'your session ended'}. Your records are safe on this device; sign in again to send them.`);
+    }
+    items.push(state.signInBox);
+  } else state.signInBox = null;
   banners.replaceChildren(...items);
 }
 
@@ -190,8 +210,9 @@ async function signIn(username, password) {
   }
   const body = await response.json().catch(() => ({}));
   if (response.status !== 201) throw new Error(body.error?.message || `Sign-in failed (HTTP ${response.status}).`);
-  state.auth = { token: body.token, expires_at: body.expires_at, user: body.user, paused: false };
-  await db.setMeta('auth', state.auth);
+  const auth = { token: body.token, expires_at: body.expires_at, user: body.user, paused: false };
+  await db.setMeta('auth', auth);
+  state.auth = auth;
   checkStorage(); // persist() is most likely granted right after a user gesture
   state.retryAttempt = 0;
   await refreshQuietly();
@@ -228,9 +249,11 @@ async function syncNow(reason) {
   } else if (result.status === 'busy') {
     state.retryTimer = setTimeout(() => syncNow('timer'), 5000); // the other sender may stop
   }
-  state.auth = (await db.getMeta('auth')) || null;
   if (!state.editor) await route();
-  else renderBanners();
+  else {
+    state.auth = (await db.getMeta('auth')) || null;
+    renderBanners();
+  }
 }
 
 function scheduleRetry() {
@@ -258,8 +281,9 @@ async function refreshQuietly() {
     await db.setMeta('reference_error', null);
   } catch (e) {
     if (e instanceof AuthRequired) {
-      state.auth = { ...state.auth, paused: true, pause_reason: 'your session ended' };
-      await db.setMeta('auth', state.auth);
+      const paused = { ...state.auth, paused: true, pause_reason: 'your session ended' };
+      await db.setMeta('auth', paused);
+      state.auth = paused;
     } else {
       await db.setMeta('reference_error', e.message);
     }
