@@ -6,6 +6,7 @@ be found by its hash in one indexed lookup). Functions here flush, never commit.
 """
 
 import contextlib
+import functools
 import hashlib
 import re
 import secrets
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from geodata.models import ApiToken, AuditEvent, User
@@ -61,8 +62,10 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
-# Verified against when the user does not exist, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so both cases take the same time."""
+    return _hasher.hash("not a password anyone has")
 
 
 def authenticate(
@@ -88,7 +91,11 @@ def authenticate(
             until=_aware(user.locked_until),
         )
     if not user.active or not verify_password(user, password or ""):
-        user.failed_logins = (user.failed_logins or 0) + 1
+        # Counted in the database, so concurrent failures are all counted.
+        session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        )
+        session.refresh(user)
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
@@ -111,7 +118,7 @@ def authenticate(
 
 def _verify_dummy(password: str | None) -> None:
     with contextlib.suppress(VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, password or "")
+        _hasher.verify(_dummy_hash(), password or "")
 
 
 def create_user(

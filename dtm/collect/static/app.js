@@ -373,7 +373,9 @@ async function renderHome() {
   const sentList = h('section', { class: 'card', 'aria-label': 'Sent' }, h('h2', { text: `Sent (${acked.length})` }),
     h('ul', { class: 'records' }, sent.map((r) => h('li', { 'data-id': r.id, 'data-state': 'sent' }, h('span', { class: 'badge sent', text: 'sent' }), ` ${r.title || r.site_id || r.id} · ${r.status} ${formatTime(r.acked_at)}`))));
 
+  const focused = document.activeElement?.id; // a redraw must not take the keyboard away
   app.replaceChildren(status, start, draftList, outboxList, sentList);
+  if (focused) document.getElementById(focused)?.focus();
   renderStatusLine(outbox);
   document.body.dataset.screen = 'home';
 }
