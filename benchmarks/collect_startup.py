@@ -27,9 +27,7 @@ from werkzeug.serving import make_server
 from dtm import create_app
 from dtm.demo import load_demo
 from dtm.extensions import db
-from forms.registry import publish_form
 from tests.collect.browser import CHROMIUM, launch_options, sign_in
-from tests.support import REPO
 
 TARGET_SECONDS = 2.0
 READY = "[data-site]"
@@ -41,9 +39,7 @@ def serve(folder: Path):
     )
     with app.app_context():
         upgrade()
-        credentials = load_demo(db.session)
-        form = REPO / "forms" / "bundled" / "site_assessment.xlsx"
-        publish_form(db.session, form.read_bytes(), filename=form.name)
+        credentials = load_demo(db.session)  # boundaries, 240 sites, the bundled form, users
         db.session.commit()
     enumerator = next(c for c in credentials if c.role == "enumerator")
     server = make_server("127.0.0.1", 0, app, threaded=True)

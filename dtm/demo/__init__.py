@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtm.accounts import create_user, issue_token
+from forms import BUNDLED_SITE_ASSESSMENT
+from forms.registry import publish_form
 from geodata.boundaries import read_boundaries
 from geodata.models import AdminArea, Site, User
 from geodata.models.sites import SITE_TYPES
@@ -47,7 +49,7 @@ def store_is_empty(session: Session) -> bool:
 
 
 def load_demo(session: Session) -> list[DemoCredentials]:
-    """Load boundaries, sites and one user per role. The caller commits."""
+    """Load boundaries, sites, the bundled form and one user per role. The caller commits."""
     store = open_store(session)
     for level, path in BOUNDARY_FILES.items():
         store.replace_admin_level(read_boundaries(path, level))
@@ -56,6 +58,10 @@ def load_demo(session: Session) -> list[DemoCredentials]:
     store.place_sites(sites)
     store.mark_changed(sites)
     session.flush()
+    # The bundled form, so the enumerator app (/collect/) has something to fill.
+    publish_form(
+        session, BUNDLED_SITE_ASSESSMENT.read_bytes(), filename=BUNDLED_SITE_ASSESSMENT.name
+    )
     credentials = []
     for role in DEMO_ROLES:
         username = f"demo-{role}"
