@@ -416,7 +416,13 @@ def test_site_picker_gps_and_form_logic(field_server, browser):
         permissions=["geolocation"],
     )
     page = context.new_page()
+    page.goto(field_server.base + "/collect/")
+    page.get_by_role("button", name="Sign in").wait_for()
+    screenshot(page, "signin")
     sign_in(page, field_server.base, field_server.username)
+    # Storage: the app asked to keep it; when the browser says no, a banner says so.
+    persisted = page.evaluate("navigator.storage.persisted()")
+    assert persisted or page.get_by_text("Storage is not persistent").is_visible()
     page.get_by_role("button", name="Sort by distance").click()
     wait_until(page, "document.querySelector('[data-site]').dataset.site === 'SO-T03'")
     page.get_by_label("Find a site (name or code)").fill("baidoa")
