@@ -8,6 +8,7 @@ also sees the service worker's requests. Screenshots go to test-artifacts/collec
 """
 
 import json
+import time
 import urllib.request
 from datetime import UTC, date, datetime, timedelta
 
@@ -451,4 +452,23 @@ def test_site_picker_gps_and_form_logic(field_server, browser):
     assert required.inner_text() == "This answer is required."
     screenshot(page, "form-errors")
     assert page.evaluate("document.body.dataset.screen") == "editor"  # not finalized
+    context.close()
+
+
+def test_background_sync_sends_with_no_page_open(field_server, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, field_server.base, field_server.username)
+    context.set_offline(True)
+    open_site(page, "SO-T01")
+    fill_counts(page, 5, 15)
+    record = finalize(page)  # registers the Background Sync "outbox"
+    page.goto("about:blank")  # no page of the app is left to send
+    context.set_offline(False)
+    deadline = time.monotonic() + 30
+    while record not in field_server.submissions() and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert list(field_server.submissions()) == [record]  # sent by the service worker
+    page.goto(field_server.base + "/collect/")
+    page.locator(f"li[data-id='{record}'][data-state='sent']").wait_for()
     context.close()
