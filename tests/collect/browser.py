@@ -5,6 +5,7 @@ Debian's (`apt-get install chromium`), never a Playwright download; see
 ../shared/reference/offline-sync.md section 3 for what works here and why these flags.
 """
 
+import io
 import json
 import os
 import shutil
@@ -194,9 +195,9 @@ class SyncFaults:
 
 
 class _Replay:
-    def __init__(self, body: bytes):
-        import io
+    """The request body again, for the app behind the middleware that already read it."""
 
+    def __init__(self, body: bytes):
         self.stream = io.BytesIO(body)
 
     def read(self, *args):

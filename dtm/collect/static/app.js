@@ -160,7 +160,7 @@ function renderBanners() {
     // Kept across redraws so that what is being typed stays.
     if (!state.signInBox) {
       state.signInBox = h('section', { class: 'banner alert', 'aria-label': 'Sign in again' });
-      renderSignIn(state.signInBox, `Sending is paused: ${state.auth.pause_reason || 'your session ended'}. Your records are safe on this device; sign in again to send them.`);
+      renderSignIn(state.signInBox, `Sending is paused: ${(state.auth.pause_reason || 'your session ended').replace(/\.$/, '')}. Your records are safe on this device; sign in again to send them.`);
     }
     items.push(state.signInBox);
   } else state.signInBox = null;
