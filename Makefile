@@ -43,6 +43,7 @@ format: setup-dev
 
 bench: setup-dev
 	$(BIN)/python -m benchmarks.locate
+	$(BIN)/python -m benchmarks.collect_startup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` overrides settings (tests pass DATABASE_URL etc. here)."""
-    from dtm import api, cli, errors
+    from dtm import api, cli, collect, errors
     from dtm.config import load_config
     from dtm.extensions import init_extensions
 
@@ -20,5 +20,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_extensions(app)
     errors.init_app(app)
     api.init_app(app)
+    collect.init_app(app)
     cli.init_app(app)
     return app

@@ -5,6 +5,8 @@ their SHA-256 is stored (a fast hash is right for 256-bit random secrets, and le
 be found by its hash in one indexed lookup). Functions here flush, never commit.
 """
 
+import contextlib
+import functools
 import hashlib
 import re
 import secrets
@@ -25,6 +27,9 @@ __all__ = ["audit"]  # re-exported: the app records actions through dtm.accounts
 
 TOKEN_PREFIX = "dtm_"
 MIN_PASSWORD_LENGTH = 8
+# Password guessing: after this many failures in a row an account is locked for a while.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=5)
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 # Writing last_used_at on every request would make every read a write; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -34,6 +39,18 @@ _hasher = PasswordHasher()
 
 class AccountError(ValueError):
     """A user or token request that cannot be carried out, with a message for people."""
+
+
+class AuthenticationFailed(AccountError):
+    """Unknown user, wrong password, no password or deactivated account (never says which)."""
+
+
+class AccountLocked(AccountError):
+    """Too many failed sign-ins in a row: no password is checked until `until`."""
+
+    def __init__(self, message: str, until: datetime):
+        super().__init__(message)
+        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -47,6 +64,65 @@ def verify_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so both cases take the same time."""
+    return _hasher.hash("not a password anyone has")
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: datetime | None = None
+) -> User:
+    """The active user with these credentials, else AuthenticationFailed or AccountLocked.
+
+    Failures are counted in `users.failed_logins`; the MAX_FAILED_LOGINS-th in a row locks
+    the account for LOCKOUT, during which even the right password is refused. Success resets
+    the count. Flushes: the caller commits in both cases, so failures are remembered.
+    """
+    now = now or utcnow()
+    user = session.execute(
+        select(User).where(User.username == (username or ""))
+    ).scalar_one_or_none()
+    if user is None:
+        _verify_dummy(password)
+        raise AuthenticationFailed("The user name or password is wrong.")
+    if user.locked_until is not None and _aware(user.locked_until) > now:
+        raise AccountLocked(
+            "Too many failed sign-ins: this account is locked until "
+            f"{_aware(user.locked_until):%H:%M} UTC. Try again later.",
+            until=_aware(user.locked_until),
+        )
+    if not user.active or not verify_password(user, password or ""):
+        # Counted in the database, so concurrent failures are all counted.
+        session.execute(
+            update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
+        )
+        session.refresh(user)
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            audit(
+                session,
+                None,
+                "user.lock",
+                "user",
+                user.username,
+                details={"until": str(user.locked_until)},
+            )
+        session.flush()
+        raise AuthenticationFailed("The user name or password is wrong.")
+    if user.failed_logins or user.locked_until is not None:
+        user.failed_logins = 0
+        user.locked_until = None
+        session.flush()
+    return user
+
+
+def _verify_dummy(password: str | None) -> None:
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash(), password or "")
 
 
 def create_user(
@@ -214,8 +290,6 @@ def _usable(revoked_at, expires_at, active: bool, now: datetime) -> bool:
 
 def _stale(last_used_at, now: datetime) -> bool:
     return last_used_at is None or now - _aware(last_used_at) > LAST_USED_RESOLUTION
-
-
 
 
 def _aware(moment: datetime) -> datetime:

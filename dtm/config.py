@@ -15,6 +15,8 @@ DEFAULTS = {
     "DTM_OPERATION_NAME": "demo",
     "DTM_SYNC_MAX_ITEMS": 500,
     "DTM_SYNC_MAX_BYTES": 8 * 1024 * 1024,
+    # Lifetime of the tokens the enumerator app gets when someone signs in.
+    "DTM_APP_TOKEN_DAYS": 30,
 }
 
 
@@ -26,7 +28,12 @@ def load_config(instance_path: str, overrides: dict) -> dict:
     for key in ("DTM_OPERATION_NAME",):
         if key in env:
             config[key] = env[key]
-    for key in ("MAX_CONTENT_LENGTH", "DTM_SYNC_MAX_ITEMS", "DTM_SYNC_MAX_BYTES"):
+    for key in (
+        "MAX_CONTENT_LENGTH",
+        "DTM_SYNC_MAX_ITEMS",
+        "DTM_SYNC_MAX_BYTES",
+        "DTM_APP_TOKEN_DAYS",
+    ):
         if key in env:
             config[key] = int(env[key])
     config["DATABASE_URL"] = env.get("DATABASE_URL") or f"sqlite:///{instance / 'dtm.sqlite'}"

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dtm.extensions import db
-from geodata.models import AdminArea, Site
+from geodata.models import AdminArea, FormVersion, Site
 from tests.support import SOMALIA_ADM1, SOMALIA_ADM2, bearer
 
 
@@ -146,6 +146,8 @@ def test_demo_loads_into_an_empty_store_only(runner, app):
             select(func.count()).where(Site.location_status != "located")
         ).scalar_one()
         assert unplaced == 0
+        versions = db.session.execute(select(FormVersion.version)).scalars().all()
+        assert versions == ["2026112301"]  # the bundled form, for the enumerator app
     credentials = runner.invoke(args=["demo", "credentials"]).output
     assert "demo-coordinator" in credentials and "dtm_" in credentials
     assert "already has data" in runner.invoke(args=["demo", "load", "--if-empty"]).output
