@@ -708,7 +708,7 @@ def region_summaries(session: Session, level: int, round_number: int | None) -> 
         "regions": regions,
         "unlocated": (
             {"pcode": None, "name": None, "level": level, "round": round_number, **figures("")}
-            if has_unlocated and level != 0
+            if has_unlocated
             else None
         ),
         "total": {
