@@ -73,6 +73,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--ingest-items", type=int, default=2000)
+    parser.add_argument("--ingest-runs", type=int, default=8)
+    parser.add_argument("--skip-reads", action="store_true", help="Measure ingest only.")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-summaries-"))
     url = args.database_url or f"sqlite:///{folder / 'bench.sqlite'}"
@@ -106,8 +108,9 @@ def main() -> None:
         else:
             db.session.connection().exec_driver_sql("ANALYZE")
             session.commit()
-        measure_reads(session, data, args.repeat)
-        measure_ingest(session, data, args.ingest_items)
+        if not args.skip_reads:
+            measure_reads(session, data, args.repeat)
+        measure_ingest(session, data, args.ingest_items, args.ingest_runs)
     if not args.database_url:
         shutil.rmtree(folder, ignore_errors=True)
 
