@@ -47,6 +47,7 @@ from sqlalchemy import (
     case,
     column,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -241,8 +242,10 @@ def _write(session: Session, delta: _Delta) -> None:
             statement = _upsert_adding(dialect, model)
             for start in range(0, len(rows), 2000):
                 session.execute(statement, rows[start : start + 2000])
+    # Only a subtraction can empty a row; a batch of new assessments only adds.
+    subtracted = any(v[0] < 0 for v in by_level.values()) or any(v[2] < 0 for v in by_need.values())
     rounds = sorted({k[0] for k in by_level} | {k[0] for k in by_need})
-    if rounds:
+    if rounds and subtracted:
         session.execute(
             delete(RegionTotal).where(
                 RegionTotal.round_number.in_(rounds), RegionTotal.sites_assessed == 0
@@ -708,7 +711,7 @@ def region_summaries(session: Session, level: int, round_number: int | None) -> 
         "regions": regions,
         "unlocated": (
             {"pcode": None, "name": None, "level": level, "round": round_number, **figures("")}
-            if has_unlocated and level != 0
+            if has_unlocated
             else None
         ),
         "total": {
@@ -925,22 +928,21 @@ def site_summaries(
         raise SummaryParameterError(
             f"Unknown site type {site_type!r}; one of: {', '.join(SITE_TYPES)}.", "type"
         )
-    upto = (
-        select(
-            Assessment.site_pk.label("site_pk"),
-            func.max(Assessment.round_number).label("latest"),
+
+    def assessed(*condition):
+        # Probes ix_assessments_site_round per site, so a page stops after `limit` sites.
+        return exists().where(
+            Assessment.site_pk == Site.id, Assessment.current.is_(True), *condition
         )
-        .where(Assessment.current.is_(True), Assessment.round_number <= round_number)
-        .group_by(Assessment.site_pk)
-        .subquery()
-    )
+
     conditions = [
-        (upto.c.latest == round_number) | (Site.status != "closed"),
+        assessed(Assessment.round_number <= round_number),
+        or_(assessed(Assessment.round_number == round_number), Site.status != "closed"),
         *_area_filter(session, admin),
     ]
     if site_type is not None:
         conditions.append(Site.site_type == site_type)
-    base = select(Site).join(upto, upto.c.site_pk == Site.id).where(*conditions)
+    base = select(Site).where(*conditions)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar()
     sites = list(session.execute(base.order_by(Site.site_id).limit(limit).offset(offset)).scalars())
     history = _history_rows(session, sites, up_to=round_number)

@@ -1,7 +1,8 @@
 """summaries: region totals maintained with ingest, assessments remember a named round
 
-Databases that already hold assessments (made with 0002) get empty totals and
-round_named = false: run `flask --app wsgi summaries rebuild` once after upgrading.
+Databases that already hold assessments (made with 0002) get round_named from their
+submissions' data, and empty totals: run `flask --app wsgi summaries rebuild` once after
+upgrading.
 
 Revision ID: 0003
 Revises: 0002
@@ -69,6 +70,19 @@ def upgrade():
         batch_op.create_index('ix_assessments_round_winner', ['round_number', 'current', 'site_pk', 'submission_seq'], unique=False)
 
     # ### end Alembic commands ###
+    # Assessments stored before this revision: those whose submission named a round keep it
+    # when rounds change (only those filed by date are filed again).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "UPDATE assessments SET round_named = true FROM submissions "
+            "WHERE submissions.seq = assessments.submission_seq "
+            "AND submissions.data->>'round' IS NOT NULL"
+        )
+    else:
+        op.execute(
+            "UPDATE assessments SET round_named = 1 WHERE submission_seq IN "
+            "(SELECT seq FROM submissions WHERE json_extract(data, '$.round') IS NOT NULL)"
+        )
 
 
 def downgrade():

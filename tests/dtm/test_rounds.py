@@ -244,3 +244,15 @@ def test_bad_round_commands_say_why_in_one_line(runner, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_summaries_of_an_empty_operation_say_why(client, tokens):
+    for url in ("/api/v1/sites", "/api/v1/summaries/regions?level=0"):
+        response = client.get(url, headers=bearer(tokens["partner"]))
+        assert response.status_code == 400 and error_code(response) == "invalid_parameter"
+        assert "no rounds and no assessments" in response.get_json()["error"]["message"]
+    create(client, tokens["coordinator"], number=1, name="Round 1")
+    body = client.get("/api/v1/sites", headers=bearer(tokens["partner"])).get_json()
+    assert (body["round"], body["total"], body["sites"]) == (1, 0, [])
+    regions = client.get("/api/v1/summaries/regions?level=0", headers=bearer(tokens["partner"]))
+    assert regions.get_json()["total"]["sites_assessed"] == 0

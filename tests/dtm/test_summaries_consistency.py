@@ -250,7 +250,12 @@ def test_summaries_follow_every_change(app, client, seeded, tmp_path):
     # A late submission for round 1 (a new site), and a second assessment of K01 in round 1
     # under another id: the one received last counts.
     send(
-        item("K20", 1, where="SO1301", **random_answers(rng)),
+        item(
+            "K20",
+            1,
+            where="SO1301",
+            **{**random_answers(rng), "origins": [origin("SO11", "SO1102", 1, 1)]},
+        ),
         item("K01", 1, where=DISTRICTS[1], **random_answers(rng)),
     )
     check(client, app, token)
@@ -315,6 +320,9 @@ def test_summaries_follow_every_change(app, client, seeded, tmp_path):
             is None
         )
     check(client, app, token)
+    flows = client.get("/api/v1/movements?level=2&round=1", headers=bearer(token)).get_json()
+    gone = [f for f in flows["flows"] if f["origin_pcode"] == "SO1102"]
+    assert gone and all(f["origin_name"] is None for f in gone)  # code kept, no name
 
     # Round 2 closed: sites assessed before and not in round 2 are flagged.
     assert (
