@@ -47,7 +47,9 @@ def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.locator("[data-site]").first.wait_for()  # forms and sites are on the device
     # The service worker controls the page once it has precached the app.
-    wait_until(page, "navigator.serviceWorker.controller !== null", timeout=20)
+    wait_until(
+        page, "navigator.serviceWorker.controller !== null", timeout=90
+    )  # slow under a loaded CI machine
     page.get_by_text("Ready to work offline").wait_for()
 
 
