@@ -51,7 +51,7 @@ from geodata.models import (
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
 from geodata.rounds import round_for
-from geodata.store import SITE_SEQUENCE, codes_disagree, open_store
+from geodata.store import SITE_SEQUENCE, Store, codes_disagree, open_store
 from geodata.summaries import RegionTotalsChange
 from geodata.types import point_wkb
 from sync.canonical import content_hash
@@ -494,34 +494,12 @@ def _classify_raced(session, raced, results, quarantine, context) -> None:
             )
 
 
+# The registry columns ingest reads: the ones it rewrites (Store.SITE_UPDATE_COLUMNS), less
+# those it computes when writing, plus the keys.
 SITE_COLUMNS = (
     "id",
     "site_id",
-    "name",
-    "site_type",
-    "status",
-    "lon",
-    "lat",
-    "declared_admin1_pcode",
-    "declared_admin2_pcode",
-    "first_round",
-    "last_round",
-    "admin0_pcode",
-    "admin1_pcode",
-    "admin2_pcode",
-    "admin3_pcode",
-    "admin4_pcode",
-    "location_status",
-    "admin_mismatch",
-)
-PLACEMENT_COLUMNS = (
-    "admin0_pcode",
-    "admin1_pcode",
-    "admin2_pcode",
-    "admin3_pcode",
-    "admin4_pcode",
-    "location_status",
-    "admin_mismatch",
+    *(c for c in Store.SITE_UPDATE_COLUMNS if c not in ("geom", "change_seq", "updated_at")),
 )
 
 
