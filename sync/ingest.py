@@ -66,6 +66,10 @@ CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = (
     "conflict",
     "invalid",
 )
+ID_CONFLICT_MESSAGE = (
+    "A different record with this id is already stored; this copy was kept for review and "
+    "nothing was overwritten."
+)
 ACKNOWLEDGED = frozenset({CREATED, DUPLICATE, UPDATED})
 MAX_ID_LENGTH = 100
 
@@ -285,8 +289,7 @@ def _classify(
                     quarantine,
                     context,
                     "id",
-                    "A different record with this id is already stored; this copy was "
-                    "kept for review and nothing was overwritten.",
+                    ID_CONFLICT_MESSAGE,
                 )
             continue
         if (item.id, item.hash) in refused:
@@ -489,8 +492,7 @@ def _classify_raced(session, raced, results, quarantine, context) -> None:
                 quarantine,
                 context,
                 "id",
-                "A different record with this id is already stored; this copy was kept "
-                "for review and nothing was overwritten.",
+                ID_CONFLICT_MESSAGE,
             )
 
 

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from geodata.models.assessments import SEX_AGE_FIELDS
+
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "dtm-demo-assessments")
 NEEDS = (
     "food",
@@ -37,16 +39,6 @@ REASONS = ("conflict", "natural_disaster", "communal_violence", "eviction", "oth
 REASON_WEIGHTS = np.array([45, 35, 10, 5, 5], dtype=float)
 # Share of each sex and age band in a displaced population (female then male, 0-4 to 60+).
 SEX_AGE_SHARES = np.array([0.09, 0.15, 0.23, 0.04, 0.09, 0.14, 0.21, 0.05])
-SEX_AGE_FIELDS = (
-    "female_0_4",
-    "female_5_17",
-    "female_18_59",
-    "female_60_plus",
-    "male_0_4",
-    "male_5_17",
-    "male_18_59",
-    "male_60_plus",
-)
 HOUSEHOLDS_BY_TYPE = {
     "camp": 900,
     "collective_centre": 120,
