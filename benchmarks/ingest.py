@@ -12,6 +12,11 @@ Target: 5,000 items/s or more on SQLite. Reference: ODK Central's backend on thi
 sustained about 143 submissions/s with one client (94/s with 8).
 
     .venv/bin/python -m benchmarks.ingest [--backend sqlite|postgis] [--sites N] [--repeat R]
+                                          [--clients C] [--workers W]
+
+With `--clients 2 --workers 2` two uploaders send their share of the batches at the same
+time to two gunicorn workers (the machine has 2 cores): on SQLite, items are validated
+outside the write lock, so one worker validates while the other writes.
 
 PostGIS needs a server on 127.0.0.1:5432 (user postgres); the benchmark creates and drops
 its own database `dtm_bench`.
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,18 +52,25 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgis"], default="sqlite")
     parser.add_argument("--sites", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=1, help="concurrent uploaders")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
     args = parser.parse_args()
 
     rates = {"new sites": [], "existing sites": [], "duplicates": []}
     for repetition in range(args.repeat):
-        with Server(args.backend) as server:
+        with Server(args.backend, args.workers) as server:
             first, second = make_rounds(server, args.sites, seed=repetition)
-            rates["new sites"].append(post_all(server, first, "created"))
-            rates["existing sites"].append(post_all(server, second, "created"))
-            rates["duplicates"].append(post_all(server, second, "duplicate"))
+            for name, items, expected in (
+                ("new sites", first, "created"),
+                ("existing sites", second, "created"),
+                ("duplicates", second, "duplicate"),
+            ):
+                rates[name].append(post_concurrently(server, items, expected, args.clients))
     print(
         f"backend: {args.backend}; {args.sites:,} items per pass in batches of {BATCH}; "
-        f"{args.repeat} repetitions (fresh store each)"
+        f"{args.clients} client(s), {args.workers} gunicorn worker(s); "
+        f"{args.repeat} repetitions (fresh store each); load average "
+        f"{os.getloadavg()[0]:.1f}"
     )
     for name, values in rates.items():
         median = statistics.median(values)
@@ -107,6 +120,18 @@ def make_rounds(server, count: int, seed: int):
     return items[0], items[1]
 
 
+def post_concurrently(server, items: list[dict], expected: str, clients: int) -> float:
+    """Items per second with `clients` uploaders, each sending every clients-th batch."""
+    if clients == 1:
+        return post_all(server, items, expected)
+    batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+    shares = [[item for batch in batches[k::clients] for item in batch] for k in range(clients)]
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(lambda share: post_all(server, share, expected), shares))
+    return len(items) / (time.perf_counter() - start)
+
+
 def post_all(server, items: list[dict], expected: str) -> float:
     bodies = [
         json.dumps(
@@ -138,8 +163,9 @@ def post_all(server, items: list[dict], expected: str) -> float:
 class Server:
     """A fresh store and a gunicorn worker serving it on a free port."""
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: str, workers: int = 1):
         self.backend = backend
+        self.workers = workers
         self.folder = Path(tempfile.mkdtemp(prefix="dtm-bench-"))
 
     def __enter__(self):
@@ -184,7 +210,7 @@ class Server:
                 "-m",
                 "gunicorn",
                 "-w",
-                "1",
+                str(self.workers),
                 "-b",
                 f"127.0.0.1:{self.port}",
                 "--timeout",

@@ -15,6 +15,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import numpy as np
 import orjson
@@ -343,6 +344,14 @@ class Store(ABC):
         if rows:
             self.session.connection().execute(table.insert(), list(rows))
 
+    @abstractmethod
+    def insert_new_rows(
+        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
+    ) -> list[tuple]:
+        """Bulk-insert rows that all carry the same keys, skipping those whose `unique`
+        columns match a stored row (INSERT ... ON CONFLICT DO NOTHING, so a unique key, not
+        a read, settles races); returns the `returning` columns of the rows inserted."""
+
     def update_sites(self, rows: Sequence[dict]) -> None:
         """Bulk-update site rows: each dict has `id` and every SITE_UPDATE_COLUMNS value
         (`geom` as WKB bytes or a shapely point)."""
@@ -441,24 +450,43 @@ class SQLiteStore(Store):
         if not rows:
             return
         columns = list(rows[0])
-        convert = _sqlite_converters(table, columns)
         sql = (
             f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        values = [tuple(f(row[c]) for f, c in zip(convert, columns, strict=True)) for row in rows]
-        self.session.connection().exec_driver_sql(sql, values)
+        self.session.connection().exec_driver_sql(sql, _sqlite_values(table, columns, rows))
+
+    def insert_new_rows(
+        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
+    ) -> list[tuple]:
+        if not rows:
+            return []
+        columns = list(rows[0])
+        values = _sqlite_values(table, columns, rows)
+        placeholders = f"({', '.join('?' for _ in columns)})"
+        # One multi-row statement per chunk: sqlite3's executemany cannot return rows.
+        per_statement = max(1, _SQLITE_MAX_VARIABLES // len(columns))
+        found = []
+        connection = self.session.connection().connection.driver_connection
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                + ", ".join(placeholders for _ in chunk)
+                + f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+                + f" RETURNING {', '.join(returning)}"
+            )
+            found.extend(connection.execute(sql, [v for row in chunk for v in row]).fetchall())
+        return found
 
     def update_sites(self, rows: Sequence[dict]) -> None:
         if not rows:
             return
-        columns = self.SITE_UPDATE_COLUMNS
-        convert = _sqlite_converters(Site.__table__, columns)
-        sql = f"UPDATE sites SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
-        values = [
-            (*(f(row[c]) for f, c in zip(convert, columns, strict=True)), row["id"]) for row in rows
-        ]
-        self.session.connection().exec_driver_sql(sql, values)
+        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        sql = f"UPDATE sites SET {', '.join(f'{c} = ?' for c in columns[:-1])} WHERE id = ?"
+        self.session.connection().exec_driver_sql(
+            sql, _sqlite_values(Site.__table__, columns, rows)
+        )
 
     def _areas_in_bbox(self, query, bbox):
         minx, miny, maxx, maxy = bbox
@@ -485,6 +513,18 @@ class SQLiteStore(Store):
 class PostGISStore(Store):
     backend = "postgis"
 
+    def insert_new_rows(
+        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
+    ) -> list[tuple]:
+        if not rows:
+            return []
+        statement = (
+            postgresql_insert(table)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(*(table.c[name] for name in returning))
+        )
+        return [tuple(row) for row in self.session.connection().execute(statement, list(rows))]
+
     def _areas_in_bbox(self, query, bbox):
         minx, miny, maxx, maxy = bbox
         envelope = func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
@@ -494,10 +534,31 @@ class PostGISStore(Store):
         return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
 
 
+# SQLite's default limit of bound parameters per statement (since 3.32).
+_SQLITE_MAX_VARIABLES = 32766
+
+
+def _sqlite_values(table: Table, columns: Sequence[str], rows: Sequence[dict]) -> list:
+    """The rows as lists of driver values, in `columns` order (see _sqlite_converters)."""
+    gather = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    converted = [
+        (i, convert) for i, convert in enumerate(_sqlite_converters(table, columns)) if convert
+    ]
+    if not converted:
+        return [gather(row) for row in rows]
+    values = []
+    for row in rows:
+        value = list(gather(row))
+        for i, convert in converted:
+            value[i] = convert(value[i])
+        values.append(tuple(value))  # the driver API takes tuples
+    return values
+
+
 def _sqlite_converters(table: Table, columns: Sequence[str]) -> list:
-    """For each column, a function turning a Python value into what SQLAlchemy's type
-    stores in SQLite: JSON as text, DateTime as naive text, Date as ISO text, Boolean as an
-    integer, geometry as WKB."""
+    """For each column, None when SQLite takes the Python value as it is, else a function
+    turning it into what SQLAlchemy's type stores in SQLite: JSON as text, DateTime as
+    naive text, Date as ISO text, Boolean as an integer, geometry as WKB."""
     key = (table.name, tuple(columns))
     converters = _CONVERTERS.get(key)
     if converters is None:
@@ -520,7 +581,7 @@ def _sqlite_converter(column_type):
         return lambda v: None if v is None else int(v)
     if isinstance(column_type, Geometry):
         return lambda v: v if v is None or isinstance(v, bytes) else shapely.to_wkb(v)
-    return lambda v: v
+    return None
 
 
 def open_store(session: Session) -> Store:

@@ -25,7 +25,7 @@ Why it works this way:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -118,11 +118,19 @@ def ingest_batch(
     items: Sequence[Any],
     context: BatchContext,
     forms: Mapping[tuple[str, str], tuple[int, FormDefinition]] | None = None,
+    before_writing: Callable[[], None] | None = None,
 ) -> list[ItemResult]:
     """Store a batch; one result per item, in order. Flushes; the caller commits.
 
     `forms` may hold form versions the caller already looked up, by (form_id, version)
-    (`forms.registry.find_definition` results), so they are not looked up twice."""
+    (`forms.registry.find_definition` results), so they are not looked up twice.
+
+    `before_writing`, if given, is called once the batch is classified and validated and
+    before anything is written: the HTTP layer starts its writing transaction there, so
+    that on SQLite the write lock is not held while items are validated (concurrent
+    uploads validate in parallel). Everything read before it is re-checked by the writes
+    themselves: the unique key on submissions and the conditional supersede of edit bases
+    settle any race with another writer."""
     results: list[ItemResult | None] = [None] * len(items)
     quarantine: list[dict] = []
     forms = _FormCache(session, forms)
@@ -149,6 +157,8 @@ def ingest_batch(
             parsed.append(item)
 
     accepted = _classify(session, parsed, forms, results, quarantine, context)
+    if before_writing is not None:
+        before_writing()
     if accepted:
         _write_accepted(session, accepted, results, quarantine, context)
     _insert_quarantine(session, quarantine)
@@ -377,7 +387,6 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
 
 
 def _store(session, items: list[_Item], results, quarantine, context) -> None:
-    dialect = session.get_bind().dialect.name
     # Writers of one store go one at a time from here: sites read below are then current.
     open_store(session).lock_sequence(SITE_SEQUENCE)
     rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
@@ -416,15 +425,11 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     ]
     if not rows:
         return
-    # Core statements on the tables: the ORM's bulk layer costs more than the database here.
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = Submission.__table__
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=["submission_id"])
-        .returning(table.c.submission_id, table.c.seq)
+    inserted = dict(
+        open_store(session).insert_new_rows(
+            Submission.__table__, rows, unique=["submission_id"], returning=["submission_id", "seq"]
+        )
     )
-    inserted = dict(session.connection().execute(statement, rows).all())
     raced = [i for i in items if i.id not in inserted]
     if raced:  # another request stored these ids between our read and our insert
         _classify_raced(session, raced, results, quarantine, context)

@@ -43,8 +43,9 @@ def sync_submissions():
         clock_skew_seconds=skew,
         batch_id=batch["batch_id"],
     )
-    begin_write_transaction()
-    results = ingest_batch(db.session, batch["items"], context)
+    results = ingest_batch(
+        db.session, batch["items"], context, before_writing=begin_write_transaction
+    )
     db.session.commit()
     return jsonify(
         {"server_time": received_at.isoformat(), "results": [r.as_dict() for r in results]}
