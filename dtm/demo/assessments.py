@@ -100,7 +100,8 @@ def demo_items(
         for position, current in enumerate(rounds):
             if position == len(rounds) - 1 and index % 20 == 19:
                 continue  # not assessed in the last round
-            if position == 0:
+            if position == 0 or (site.site_id == TENFOLD_SITE and current.number == 3):
+                # The tenfold site's population stays put, so its entry error is exactly 10x.
                 arrivals = departures = 0
             else:
                 arrivals = int(individuals * rng.uniform(0.0, 0.15))

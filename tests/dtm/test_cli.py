@@ -148,6 +148,13 @@ def test_demo_loads_into_an_empty_store_only(runner, app):
         assert unplaced == 0
         versions = db.session.execute(select(FormVersion.version)).scalars().all()
         assert versions == ["2026112301"]  # the bundled form, for the enumerator app
+    # The cases the README says the demo shows are flagged in round 3.
+    client = app.test_client()
+    token = credentials_token(runner.invoke(args=["demo", "credentials"]).output)
+    listed = client.get("/api/v1/sites?round=3&limit=5000", headers=bearer(token)).get_json()
+    flags = {s["site_id"]: {f["code"] for f in s["flags"]} for s in listed["sites"]}
+    assert "tenfold_jump" in flags["SO-0007"], flags
+    assert "population_balance" in flags["SO-0011"], flags
     credentials = runner.invoke(args=["demo", "credentials"]).output
     assert "demo-coordinator" in credentials and "dtm_" in credentials
     assert "already has data" in runner.invoke(args=["demo", "load", "--if-empty"]).output
@@ -158,3 +165,8 @@ def test_demo_loads_into_an_empty_store_only(runner, app):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def credentials_token(text: str) -> str:
+    """The first API token printed by `demo credentials`."""
+    return next(word for word in text.split() if word.startswith("dtm_"))

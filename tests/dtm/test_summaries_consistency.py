@@ -357,16 +357,14 @@ def test_summaries_follow_every_change(app, client, seeded, tmp_path):
     assert regions["total"]["sites_assessed"] == 1
 
 
-@pytest.mark.parametrize("backend", ["postgis"], indirect=True)
 def test_concurrent_batches_on_the_same_sites_keep_totals_exact(app, live_server, make_user):
     """Four devices upload at once, all assessing the same sites in the same round: each
     batch replaces the current assessments the others just wrote. The maintained totals
     must still equal a rebuild from the stored assessments.
 
-    PostGIS only: that is where batches really run side by side (row locks on the sites and
-    a lock mode on the totals keep them exact). SQLite has one writer at a time, and
-    concurrent uploads there currently fail with "database is locked" with or without
-    summaries (deferred transactions that read before they write; see the sync issue)."""
+    On PostGIS batches really run side by side (row locks on the sites and a lock mode on
+    the totals keep them exact); on SQLite they validate side by side and write one at a
+    time (the write lock is taken at BEGIN IMMEDIATE, after validation)."""
     import threading
     import urllib.request
 
