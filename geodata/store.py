@@ -14,15 +14,19 @@ import uuid
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 import numpy as np
 import orjson
+import psycopg
 import shapely
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table, bindparam, delete, func, select, text
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Boolean, Date, DateTime, Table, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from geodata.boundaries import BoundaryLayer
@@ -30,7 +34,7 @@ from geodata.errors import BoundaryImportError
 from geodata.locate import AreaRecord, Locator
 from geodata.models import AdminArea, AdminLevel, Counter, Site
 from geodata.models.base import utcnow
-from geodata.types import Geometry
+from geodata.types import SRID, Geometry
 
 # The change sequence behind the reference-data cursor (see sync.reference).
 SITE_SEQUENCE = "reference"
@@ -345,26 +349,22 @@ class Store(ABC):
             self.session.connection().execute(table.insert(), list(rows))
 
     @abstractmethod
-    def insert_new_rows(
-        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
+    def insert_returning(
+        self,
+        table: Table,
+        rows: Sequence[dict],
+        returning: Sequence[str],
+        skip_conflicts_on: Sequence[str] = (),
     ) -> list[tuple]:
-        """Bulk-insert rows that all carry the same keys, skipping those whose `unique`
-        columns match a stored row (INSERT ... ON CONFLICT DO NOTHING, so a unique key, not
-        a read, settles races); returns the `returning` columns of the rows inserted."""
+        """Bulk-insert rows that all carry the same keys; returns the `returning` columns of
+        the rows inserted. With `skip_conflicts_on` (a unique key's columns), rows that match
+        a stored row are skipped (ON CONFLICT DO NOTHING: the unique key, not a read,
+        settles races between writers)."""
 
+    @abstractmethod
     def update_sites(self, rows: Sequence[dict]) -> None:
         """Bulk-update site rows: each dict has `id` and every SITE_UPDATE_COLUMNS value
         (`geom` as WKB bytes or a shapely point)."""
-        if not rows:
-            return
-        table = Site.__table__
-        statement = (
-            table.update()
-            .where(table.c.id == bindparam("b_id"))
-            .values(**{c: bindparam(f"b_{c}") for c in self.SITE_UPDATE_COLUMNS})
-        )
-        params = [{f"b_{c}": row[c] for c in (*self.SITE_UPDATE_COLUMNS, "id")} for row in rows]
-        self.session.connection().execute(statement, params)
 
     # --- transactions -----------------------------------------------------------------
 
@@ -456,27 +456,28 @@ class SQLiteStore(Store):
         )
         self.session.connection().exec_driver_sql(sql, _sqlite_values(table, columns, rows))
 
-    def insert_new_rows(
-        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
-    ) -> list[tuple]:
+    def insert_returning(self, table, rows, returning, skip_conflicts_on=()):
         if not rows:
             return []
         columns = list(rows[0])
         values = _sqlite_values(table, columns, rows)
         placeholders = f"({', '.join('?' for _ in columns)})"
+        tail = f" RETURNING {', '.join(returning)}"
+        if skip_conflicts_on:
+            tail = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" + tail
         # One multi-row statement per chunk: sqlite3's executemany cannot return rows.
         per_statement = max(1, _SQLITE_MAX_VARIABLES // len(columns))
         found = []
-        connection = self.session.connection().connection.driver_connection
+        connection = self.session.connection()
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             sql = (
                 f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
                 + ", ".join(placeholders for _ in chunk)
-                + f" ON CONFLICT ({', '.join(unique)}) DO NOTHING"
-                + f" RETURNING {', '.join(returning)}"
+                + tail
             )
-            found.extend(connection.execute(sql, [v for row in chunk for v in row]).fetchall())
+            flat = tuple(v for row in chunk for v in row)
+            found.extend(tuple(r) for r in connection.exec_driver_sql(sql, flat).fetchall())
         return found
 
     def update_sites(self, rows: Sequence[dict]) -> None:
@@ -513,17 +514,58 @@ class SQLiteStore(Store):
 class PostGISStore(Store):
     backend = "postgis"
 
-    def insert_new_rows(
-        self, table: Table, rows: Sequence[dict], unique: Sequence[str], returning: Sequence[str]
-    ) -> list[tuple]:
+    def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
+        # COPY: executemany re-parses a large multi-row statement for every chunk, which
+        # costs more than PostgreSQL's work; plain column types only (psycopg adapts them).
+        if not rows:
+            return
+        columns = list(rows[0])
+        if any(isinstance(table.c[c].type, JSON | Geometry) for c in columns):
+            super().insert_rows(table, rows)
+            return
+        gather = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with _driver_errors(sql), self._cursor().copy(sql) as copy:
+            for row in rows:
+                copy.write_row(gather(row))
+
+    def insert_returning(self, table, rows, returning, skip_conflicts_on=()):
+        # psycopg's own executemany (pipelined, one small prepared statement) rather than
+        # SQLAlchemy's multi-row statements, which psycopg re-parses chunk by chunk.
         if not rows:
             return []
-        statement = (
-            postgresql_insert(table)
-            .on_conflict_do_nothing(index_elements=list(unique))
-            .returning(*(table.c[name] for name in returning))
+        columns = list(rows[0])
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(_postgis_placeholder(table, c) for c in columns)})"
         )
-        return [tuple(row) for row in self.session.connection().execute(statement, list(rows))]
+        if skip_conflicts_on:
+            sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
+        sql += f" RETURNING {', '.join(returning)}"
+        cursor = self._cursor()
+        with _driver_errors(sql):
+            cursor.executemany(sql, _postgis_values(table, columns, rows), returning=True)
+        found = []
+        while True:
+            found.extend(tuple(row) for row in cursor.fetchall())
+            if not cursor.nextset():
+                return found
+
+    def update_sites(self, rows: Sequence[dict]) -> None:
+        # psycopg's pipelined executemany of one prepared statement (see insert_returning).
+        if not rows:
+            return
+        table = Site.__table__
+        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        assignments = ", ".join(f"{c} = {_postgis_placeholder(table, c)}" for c in columns[:-1])
+        values = _postgis_values(table, columns, rows)
+        sql = f"UPDATE sites SET {assignments} WHERE id = %s"
+        with _driver_errors(sql):
+            self._cursor().executemany(sql, values)
+
+    def _cursor(self):
+        """A psycopg cursor on the session's connection, inside its transaction."""
+        return self.session.connection().connection.driver_connection.cursor()
 
     def _areas_in_bbox(self, query, bbox):
         minx, miny, maxx, maxy = bbox
@@ -532,6 +574,44 @@ class PostGISStore(Store):
 
     def _insert_counter_if_missing(self, name):
         return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+@contextmanager
+def _driver_errors(statement: str):
+    """Raise psycopg's errors as SQLAlchemy's (IntegrityError, ...), as statements run
+    through SQLAlchemy would, so callers handle one kind of database error."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+
+
+def _postgis_placeholder(table: Table, column: str) -> str:
+    if isinstance(table.c[column].type, Geometry):
+        return f"ST_GeomFromWKB(%s, {SRID})"
+    return "%s"
+
+
+def _postgis_values(table: Table, columns: Sequence[str], rows: Sequence[dict]) -> list:
+    """The rows as lists of psycopg parameters: JSON wrapped, geometry as WKB bytes."""
+    gather = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    json_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    geometry_at = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, Geometry)]
+    values = []
+    for row in rows:
+        value = list(gather(row))
+        for i in json_at:
+            if value[i] is not None:
+                value[i] = Json(value[i], dumps=_json_text)
+        for i in geometry_at:
+            if value[i] is not None and not isinstance(value[i], bytes):
+                value[i] = shapely.to_wkb(value[i])
+        values.append(value)
+    return values
+
+
+def _json_text(value) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 # SQLite's default limit of bound parameters per statement (since 3.32).

@@ -426,8 +426,11 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     if not rows:
         return
     inserted = dict(
-        open_store(session).insert_new_rows(
-            Submission.__table__, rows, unique=["submission_id"], returning=["submission_id", "seq"]
+        open_store(session).insert_returning(
+            Submission.__table__,
+            rows,
+            returning=["submission_id", "seq"],
+            skip_conflicts_on=["submission_id"],
         )
     )
     raced = [i for i in items if i.id not in inserted]
@@ -563,9 +566,7 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
             | {"geom": _point(s), "created_at": now, "updated_at": now}
             for s in new
         ]
-        table = Site.__table__
-        returning = table.insert().returning(table.c.site_id, table.c.id)
-        for site_id, pk in session.connection().execute(returning, rows):
+        for site_id, pk in store.insert_returning(Site.__table__, rows, ["site_id", "id"]):
             sites[site_id]["id"] = pk
     old = [s for s in changed if s["site_id"] in existing]
     store.update_sites([s | {"geom": _point(s), "updated_at": now} for s in old])
