@@ -41,6 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.openrosa import worker_cpu_seconds  # noqa: E402
 from dtm.demo.assessments import DemoSite, demo_items, demo_rounds  # noqa: E402
 
 BATCH = 500
@@ -57,6 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rates = {"new sites": [], "existing sites": [], "duplicates": []}
+    cpu = {name: [] for name in rates}  # the app server's CPU seconds per item
     for repetition in range(args.repeat):
         with Server(args.backend, args.workers) as server:
             first, second = make_rounds(server, args.sites, seed=repetition)
@@ -65,7 +67,9 @@ def main() -> None:
                 ("existing sites", second, "created"),
                 ("duplicates", second, "duplicate"),
             ):
+                before = worker_cpu_seconds(server.process)
                 rates[name].append(post_concurrently(server, items, expected, args.clients))
+                cpu[name].append((worker_cpu_seconds(server.process) - before) / len(items))
     print(
         f"backend: {args.backend}; {args.sites:,} items per pass in batches of {BATCH}; "
         f"{args.clients} client(s), {args.workers} gunicorn worker(s); "
@@ -74,11 +78,16 @@ def main() -> None:
     )
     for name, values in rates.items():
         median = statistics.median(values)
+        per_item = statistics.median(cpu[name])
         print(
             f"{name:>15}: median {median:>8,.0f} items/s  "
             f"(runs: {', '.join(f'{v:,.0f}' for v in values)}; "
-            f"{median / ODK_CENTRAL_ONE_CLIENT:.0f}x ODK Central's 143/s)"
+            f"{median / ODK_CENTRAL_ONE_CLIENT:.0f}x ODK Central's 143/s); "
+            f"app server CPU {per_item * 1e6:,.0f} µs per item = "
+            f"{1 / per_item:,.0f} items/s per core"
         )
+    if args.backend == "postgis":
+        print("(PostGIS: the CPU figure is gunicorn's alone; PostgreSQL's own work is not in it)")
     print(
         "target 5,000 items/s (SQLite, valid items): "
         + ("met" if statistics.median(rates["existing sites"]) >= 5000 else "NOT met")
