@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         accounts,
         admin_areas,
         attachments,
+        exports,
         forms,
         health,
         openrosa,
