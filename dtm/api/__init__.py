@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         exports,
         forms,
         health,
+        ogc,
         openrosa,
         review,
         rounds,
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)
     app.register_blueprint(openrosa.blueprint)
+    app.register_blueprint(ogc.blueprint)
     ERROR_RENDERERS[openrosa.PREFIX] = openrosa.render_error
 
     @app.after_request

@@ -443,6 +443,8 @@ class ExportRequest:
     personal: bool = False
     suppress_below: int = 0
     admin_level: int | None = field(default=None, compare=False)
+    # Several rounds at once (OGC API datetime filters); sites dataset only.
+    rounds: tuple[int, ...] | None = None
 
     def filters(self) -> dict:
         """The filters as given, for file metadata and the audit log."""
@@ -528,11 +530,25 @@ def suppression_applies(asked: ExportRequest) -> bool:
 
 @dataclass(frozen=True)
 class Query:
-    """A SELECT with named parameters (`:name`), and its column list."""
+    """A SELECT with named parameters (`:name`): its column expressions (in `columns`
+    order), its FROM .. WHERE part and its ORDER BY."""
 
-    sql: str
+    expressions: list[str]
+    from_where: str
+    order_by: str
     params: dict
     columns: list[Column]
+
+    @property
+    def sql(self) -> str:
+        return f"SELECT {', '.join(self.expressions)} {self.from_where} ORDER BY {self.order_by}"
+
+    def aliased(self) -> str:
+        """The SELECT with every column named as in the export, unordered (to wrap)."""
+        named = ", ".join(
+            f'{sql} AS "{c.name}"' for sql, c in zip(self.expressions, self.columns, strict=True)
+        )
+        return f"SELECT {named} {self.from_where}"
 
 
 def _json_answer(backend: str, name: str) -> str:
@@ -551,7 +567,7 @@ def _expression(column: Column, backend: str, suppress: int) -> str:
 
 def _common_conditions(asked: ExportRequest, site_alias: str) -> tuple[list[str], dict]:
     conditions, params = [], {}
-    if asked.round is not None:
+    if asked.round is not None and asked.rounds is None:
         conditions.append("a.round_number = :round")
         params["round"] = asked.round
     if asked.date_from is not None:
@@ -577,7 +593,7 @@ def sql_query(asked: ExportRequest, backend: str, *, columns: list[Column] | Non
     """The SELECT of a SQL dataset (assessments, origins, sites), ordered stably."""
     columns = columns if columns is not None else columns_for(asked)
     suppress = asked.suppress_below if suppression_applies(asked) else 0
-    select_list = ", ".join(_expression(c, backend, suppress) for c in columns)
+    expressions = [_expression(c, backend, suppress) for c in columns]
     conditions, params = _common_conditions(asked, "s")
     if asked.dataset == "assessments":
         joins = "JOIN sites s ON s.id = a.site_pk"
@@ -587,34 +603,44 @@ def sql_query(asked: ExportRequest, backend: str, *, columns: list[Column] | Non
                 " LEFT JOIN users u ON u.id = sub.submitted_by"
             )
         where = " AND ".join(['a."current"', *conditions])
-        sql = f"SELECT {select_list} FROM assessments a {joins} WHERE {where} ORDER BY a.id"
-    elif asked.dataset == "origins":
+        return Query(
+            expressions, f"FROM assessments a {joins} WHERE {where}", "a.id", params, columns
+        )
+    if asked.dataset == "origins":
         where = " AND ".join(['a."current"', *conditions])
-        sql = (
-            f"SELECT {select_list} FROM assessment_origins o "
-            "JOIN assessments a ON a.id = o.assessment_id JOIN sites s ON s.id = a.site_pk "
-            f"WHERE {where} ORDER BY a.id, o.position"
+        return Query(
+            expressions,
+            "FROM assessment_origins o JOIN assessments a ON a.id = o.assessment_id "
+            f"JOIN sites s ON s.id = a.site_pk WHERE {where}",
+            "a.id, o.position",
+            params,
+            columns,
         )
-    elif asked.dataset == "sites":
-        # Per site, the current assessment of the round received last (geodata.summaries).
-        winners = (
-            'SELECT max(submission_seq) FROM assessments WHERE "current" '
-            "AND round_number = :round GROUP BY site_pk"
-        )
+    if asked.dataset == "sites":
+        # Per site and round, the current assessment received last (geodata.summaries).
+        if asked.rounds is not None:
+            in_rounds = ", ".join(str(int(r)) for r in asked.rounds) or "NULL"
+            winners = (
+                'SELECT max(submission_seq) FROM assessments WHERE "current" '
+                f"AND round_number IN ({in_rounds}) GROUP BY site_pk, round_number"
+            )
+        else:
+            winners = (
+                'SELECT max(submission_seq) FROM assessments WHERE "current" '
+                "AND round_number = :round GROUP BY site_pk"
+            )
         where = " AND ".join([f"a.submission_seq IN ({winners})", *conditions])
-        sql = (
-            f"SELECT {select_list} FROM assessments a JOIN sites s ON s.id = a.site_pk "
+        return Query(
+            expressions,
+            "FROM assessments a JOIN sites s ON s.id = a.site_pk "
             "LEFT JOIN admin_areas n1 ON n1.pcode = s.admin1_pcode "
             "LEFT JOIN admin_areas n2 ON n2.pcode = s.admin2_pcode "
-            f"WHERE {where} ORDER BY s.site_id"
+            f"WHERE {where}",
+            "s.site_id, a.round_number",
+            params,
+            columns,
         )
-    else:
-        raise ValueError(f"{asked.dataset} is not a SQL dataset")
-    return Query(sql, params, columns)
-
-
-def count_sql(query: Query) -> str:
-    return f"SELECT count(*) FROM ({query.sql}) counted"
+    raise ValueError(f"{asked.dataset} is not a SQL dataset")
 
 
 # --- datasets computed by the summaries --------------------------------------------------

@@ -156,47 +156,25 @@ def _geojson_open(metadata: dict) -> bytes:
 def feature_sql(query: Query, backend: str) -> str:
     """The query turned into one GeoJSON Feature (text) per row, built by the database;
     points from the `lon`/`lat` columns (longitude first, RFC 7946)."""
-    inner = ", ".join(
-        f'{sql} AS "{c.name}"'
-        for c, sql in zip(query.columns, _select_expressions(query.sql), strict=True)
-    )
-    from_part = query.sql[query.sql.index(" FROM ") :]
     names = [c.name for c in query.columns]
-    has_point = "lon" in names and "lat" in names
     builder = "json_build_object" if backend == "postgis" else "json_object"
     array = "json_build_array" if backend == "postgis" else "json_array"
     geometry = (
         f"CASE WHEN p.lon IS NULL OR p.lat IS NULL THEN NULL ELSE {builder}('type', 'Point', "
         f"'coordinates', {array}(p.lon, p.lat)) END"
-        if has_point
+        if "lon" in names and "lat" in names
         else "NULL"
     )
     if backend == "postgis":
-        properties = "to_json(p)"
-        suffix = "::text"
+        properties, suffix = "to_json(p)", "::text"
     else:
         properties = "json_object(" + ", ".join(f"'{n}', p.\"{n}\"" for n in names) + ")"
         suffix = ""
     return (
         f"SELECT {builder}('type', 'Feature', 'geometry', {geometry}, "
-        f"'properties', {properties}){suffix} FROM (SELECT {inner}{from_part}) p"
+        f"'properties', {properties}){suffix} FROM ({query.aliased()} ORDER BY "
+        f"{query.order_by}) p"
     )
-
-
-def _select_expressions(sql: str) -> list[str]:
-    """The expressions of a `SELECT a, b, ... FROM` list (ours never nest a FROM before it)."""
-    body = sql[len("SELECT ") : sql.index(" FROM ")]
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(body):
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(body[start:i].strip())
-            start = i + 1
-    parts.append(body[start:].strip())
-    return parts
 
 
 def geojson_from_query(

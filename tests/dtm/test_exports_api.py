@@ -1,7 +1,7 @@
 """Exports over HTTP, each file read back by an independent reader (csv, libhxl, pyogrio,
 geopandas, openpyxl) and checked against the summaries API.
 
-Sites (Somalia, two rounds):
+The data (the `exports` fixture, tests/dtm/conftest.py):
     S1 camp, SO1101        r1 10 hh / 50 ind      r2 12 / 60 (origins SO1102 20, SO1201 15)
     S2 informal, SO1102    r1 20 / 100            r2 25 / 1000 (origins SO1202 400, SO1203 100)
     S3 camp, SO1201        r1 5 / 30
@@ -16,75 +16,9 @@ import openpyxl
 import pyogrio
 import pytest
 
-from dtm.extensions import db
-from tests.builders import ingest, item, load_somalia, origin, publish_bundled
 from tests.support import bearer, error_code
 
 PERSONAL = {"submitted_by", "device_id", "enumerator_name", "ki_name", "ki_phone", "comments"}
-
-
-@pytest.fixture
-def exports(app, make_user, client):
-    with app.app_context():
-        load_somalia(db.session)
-        publish_bundled(db.session)
-        db.session.commit()
-    users = {role: make_user(role)[1] for role in ("coordinator", "partner", "admin", "enumerator")}
-    for number, start, end in ((1, "2026-10-01", "2026-10-31"), (2, "2026-11-01", "2026-11-30")):
-        response = client.post(
-            "/api/v1/rounds",
-            json={
-                "number": number,
-                "name": f"Round {number}",
-                "start_date": start,
-                "end_date": end,
-            },
-            headers=bearer(users["coordinator"]),
-        )
-        assert response.status_code == 201, response.get_json()
-    personal = {
-        "enumerator_name": "Amina Yusuf",
-        "ki_name": "Hassan Ali",
-        "ki_phone": "+252 61 000 0000",
-        "comments": 'Leader says "all fine",\nnext visit soon',
-    }
-    round1 = [
-        item("S1", 1, where="SO1101", households=10, individuals=50, **personal),
-        item(
-            "S2",
-            1,
-            where="SO1102",
-            site_type="informal_settlement",
-            households=20,
-            individuals=100,
-        ),
-        item("S3", 1, where="SO1201", households=5, individuals=30),
-        item("S4", 1, declared="SO1101", households=2, individuals=3),
-    ]
-    round2 = [
-        item(
-            "S1",
-            2,
-            where="SO1101",
-            households=12,
-            individuals=60,
-            origins=[origin("SO11", "SO1102", 5, 20), origin("SO12", "SO1201", 3, 15)],
-        ),
-        item(
-            "S2",
-            2,
-            where="SO1102",
-            site_type="informal_settlement",
-            households=25,
-            individuals=1000,
-            origins=[origin("SO12", "SO1202", 10, 400), origin(None, "SO1203", 2, 100)],
-        ),
-    ]
-    with app.app_context():
-        ingest(db.session, round1)
-        ingest(db.session, round2)
-        db.session.commit()
-    return users
 
 
 def download(client, token, url, status=200):
