@@ -68,10 +68,15 @@ class Export:
 def data_version(session: Session) -> tuple[str, datetime]:
     """A fingerprint of everything an export reads (submissions, sites, boundaries, rounds)
     and when it last changed: the basis of ETag and Last-Modified."""
-    seq, count, received = session.execute(
-        select(func.max(Submission.seq), func.count(), func.max(Submission.received_at))
-    ).one()
-    sites = session.execute(select(func.max(Site.change_seq), func.count(Site.id))).one()
+    # Submissions are append-only (an edit or a review is a new, higher seq), so the
+    # highest seq and its time stand for all of them; both are primary-key lookups.
+    seq = session.execute(select(func.max(Submission.seq))).scalar()
+    received = (
+        session.execute(select(Submission.received_at).where(Submission.seq == seq)).scalar()
+        if seq is not None
+        else None
+    )
+    sites = session.execute(select(func.max(Site.change_seq))).scalar()
     levels = session.execute(
         select(AdminLevel.level, AdminLevel.import_id, AdminLevel.imported_at).order_by(
             AdminLevel.level
@@ -83,7 +88,7 @@ def data_version(session: Session) -> tuple[str, datetime]:
         ).order_by(Round.number)
     ).all()
     fingerprint = orjson.dumps(
-        [seq, count, list(sites), [list(r[:2]) for r in levels], [list(r[:4]) for r in rounds]],
+        [seq, sites, [list(r[:2]) for r in levels], [list(r[:4]) for r in rounds]],
         default=str,
     )
     moments = [received, *(r[2] for r in levels), *(r[4] for r in rounds)]

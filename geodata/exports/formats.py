@@ -77,16 +77,6 @@ def csv_from_rows(columns: list[Column], hxl: bool, batches: Iterable[list]) -> 
         yield buffer.getvalue().encode()
 
 
-def _sqlite_batches(connection, sql: str, params: dict) -> Iterator[list]:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            yield batch
-    finally:
-        cursor.close()
-
-
 def csv_from_query(
     open_connection: Callable, backend: str, query: Query, hxl: bool
 ) -> Iterator[bytes]:
@@ -96,7 +86,7 @@ def csv_from_query(
         sql, params = driver_sql(query.sql, query.params, backend)
         driver = connection.driver_connection
         if backend != "postgis":
-            yield from csv_from_rows(query.columns, hxl, _sqlite_batches(driver, sql, params))
+            yield from _sqlite_csv(driver, query, params, hxl)
             return
         buffer, writer = _csv_buffer()
         writer.writerows(header_lines(query.columns, hxl))
@@ -118,6 +108,66 @@ def csv_from_query(
         connection.close()
 
 
+# Choices and codes the server validated: never a comma, quote or line break.
+_NEVER_QUOTED = frozenset(
+    {
+        "site_type",
+        "site_status",
+        "priority_need_1",
+        "priority_need_2",
+        "priority_need_3",
+        "health_facility_access",
+        "site_management",
+        "location_status",
+        "displacement_reason",
+        "admin0_pcode",
+        "admin1_pcode",
+        "admin2_pcode",
+    }
+)
+
+
+def _sqlite_csv_field(column: Column, sql: str) -> str:
+    if column.type in ("integer", "number", "date") or column.name in _NEVER_QUOTED:
+        return sql
+    return (
+        f"CASE WHEN instr({sql}, ',') OR instr({sql}, '\"') OR instr({sql}, char(10)) "
+        f"OR instr({sql}, char(13)) THEN '\"' || replace({sql}, '\"', '\"\"') || '\"' "
+        f"ELSE {sql} END"
+    )
+
+
+def _sqlite_csv(driver, query: Query, params: dict, hxl: bool) -> Iterator[bytes]:
+    """SQLite formats each CSV line itself (one printf per row, NULL printing as empty):
+    Python then handles one string per row instead of one object per value, which is
+    what limited the first version to ~50,000 rows/s on this machine."""
+    fields = [
+        _sqlite_csv_field(c, e) for c, e in zip(query.columns, query.expressions, strict=True)
+    ]
+    line_format = ",".join(["%s"] * len(fields))
+    sql = (
+        f"SELECT printf('{line_format}', {', '.join(fields)}) {query.from_where} "
+        f"ORDER BY {query.order_by}"
+    )
+    buffer, writer = _csv_buffer()
+    writer.writerows(header_lines(query.columns, hxl))
+    pending, size = [buffer.getvalue()], buffer.tell()
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            text = "\r\n".join([row[0] for row in batch]) + "\r\n"
+            pending.append(text)
+            size += len(text)
+            if size >= CHUNK_BYTES:
+                yield "".join(pending).encode()
+                pending, size = [], 0
+    finally:
+        cursor.close()
+    if pending:
+        yield "".join(pending).encode()
+
+
 def all_rows(open_connection: Callable, backend: str, query: Query) -> list[tuple]:
     """Every row of a SQL dataset (for the formats written whole: GeoPackage, XLSX)."""
     connection = open_connection()
@@ -135,9 +185,7 @@ def all_rows(open_connection: Callable, backend: str, query: Query) -> list[tupl
 def count_rows(open_connection: Callable, backend: str, query: Query) -> int:
     connection = open_connection()
     try:
-        sql, params = driver_sql(
-            f"SELECT count(*) FROM ({query.sql}) counted", query.params, backend
-        )
+        sql, params = driver_sql(f"SELECT count(*) {query.from_where}", query.params, backend)
         cursor = connection.driver_connection.cursor()
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
