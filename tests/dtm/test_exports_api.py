@@ -265,3 +265,22 @@ def test_dictionary(client, exports):
         error_code(download(client, token, "/api/v1/exports/dictionary?format=pdf", 400))
         == "invalid_parameter"
     )
+
+
+def test_partner_reads_but_never_submits_nor_sees_quarantine(client, exports):
+    partner = exports["partner"]
+    for url in (
+        "/api/v1/summaries/regions?level=1",
+        "/api/v1/sites?round=2",
+        "/api/v1/movements?level=2",
+        "/api/v1/exports/sites.csv",
+        "/ogc/collections",
+        "/api/dtm/v3/displacement/admin1?Operation=demo",
+    ):
+        download(client, partner, url)
+    sent = client.post("/api/v1/sync/submissions", json={"items": []}, headers=bearer(partner))
+    assert sent.status_code == 403 and error_code(sent) == "forbidden"
+    queue = client.get("/api/v1/quarantine", headers=bearer(partner))
+    assert queue.status_code == 403 and error_code(queue) == "forbidden"
+    openrosa = client.get(f"/openrosa/key/{partner}/formList")
+    assert openrosa.status_code == 403  # ODK Collect's form list and submissions
