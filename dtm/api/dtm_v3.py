@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from dtm.api.exports import READ_ROLES, record_download
 from dtm.auth import require_role
-from dtm.errors import ApiError
+from dtm.errors import ApiError, NotFound
 from dtm.extensions import db
 from geodata.exports.dtm_api import country, displacement
 
@@ -30,8 +30,6 @@ def render_error(error: ApiError):
 @require_role(*READ_ROLES)
 def displacement_view(level):
     if level not in (0, 1, 2):
-        from dtm.errors import NotFound
-
         raise NotFound("DTM's displacement data is given at admin0, admin1 and admin2.")
     config = current_app.config
     rows = displacement(

@@ -18,11 +18,10 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geodata.errors import SummaryParameterError
 from geodata.exports import formats
 from geodata.exports.datasets import (
     DATASETS,
-    MOVEMENT_COLUMNS,
-    REGION_COLUMNS,
     ExportRequest,
     columns_for,
     dictionary,
@@ -126,8 +125,6 @@ def prepare_export(
     `engine.raw_connection`): CSV and GeoJSON stream from it after the caller's session is
     done. Raises SummaryParameterError for a bad parameter."""
     if fmt not in FORMATS:
-        from geodata.errors import SummaryParameterError
-
         raise SummaryParameterError(
             f"Unknown format {fmt!r}; one of: {', '.join(FORMATS)}.", "format"
         )
@@ -156,8 +153,6 @@ def prepare_export(
             if asked.dataset == "regions"
             else movement_rows(session, asked)
         )
-        columns = list(REGION_COLUMNS if asked.dataset == "regions" else MOVEMENT_COLUMNS)
-        columns = columns_for(asked)
         geometries = _area_geometries(session, asked, rows)
         chunks = _python_chunks(asked, fmt, hxl, columns, rows, geometries, metadata)
         return Export(asked, fmt, hxl, name, len(rows), metadata, chunks)
