@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import (
+    bindparam,
     case,
     column,
     delete,
@@ -218,7 +219,7 @@ class _Delta:
 
 def summary_levels(session: Session) -> list[int]:
     """Levels kept in region_totals: 0 (the country total) and every loaded level."""
-    return sorted({0, *session.execute(select(AdminLevel.level)).scalars()})
+    return sorted({0, *session.connection().execute(_LEVELS).scalars()})
 
 
 def _write(session: Session, delta: _Delta) -> None:
@@ -241,7 +242,7 @@ def _write(session: Session, delta: _Delta) -> None:
         if rows:
             statement = _upsert_adding(dialect, model)
             for start in range(0, len(rows), 2000):
-                session.execute(statement, rows[start : start + 2000])
+                session.connection().execute(statement, rows[start : start + 2000])
     # Only a subtraction can empty a row; a batch of new assessments only adds.
     subtracted = any(v[0] < 0 for v in by_level.values()) or any(v[2] < 0 for v in by_need.values())
     rounds = sorted({k[0] for k in by_level} | {k[0] for k in by_need})
@@ -414,6 +415,25 @@ def site_codes(site: Site) -> tuple:
     return tuple(getattr(site, f"admin{lv}_pcode") for lv in LEVELS)
 
 
+_LEVELS = select(AdminLevel.__table__.c.level)
+# The batch's sites by site_id and its bases' sites by key, in id order (built once).
+_SITE_CODES_BY_KEY = (
+    select(
+        Site.__table__.c.id,
+        Site.__table__.c.site_id,
+        *(Site.__table__.c[f"admin{lv}_pcode"] for lv in LEVELS),
+    )
+    .where(
+        or_(
+            Site.__table__.c.site_id.in_(bindparam("site_ids", expanding=True)),
+            Site.__table__.c.id.in_(bindparam("site_pks", expanding=True)),
+        )
+    )
+    .order_by(Site.__table__.c.id)
+)
+_SITE_CODES_LOCKED = _SITE_CODES_BY_KEY.with_for_update()
+
+
 class RegionTotalsChange:
     """Keeps region totals in step with one batch of ingested assessments.
 
@@ -495,14 +515,10 @@ class RegionTotalsChange:
         found: dict[int, tuple] = {}
         self.pk_of: dict[str, int] = {}
         base_pks = sorted({pk for pk, _ in self.base_pairs})
-        query = (
-            select(Site.id, Site.site_id, *_SITE_CODES)
-            .where(or_(Site.site_id.in_(self.site_ids), Site.id.in_(base_pks)))
-            .order_by(Site.id)
-        )
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        for pk, site_id, *codes in self.session.execute(query):
+        locking = lock and self.session.get_bind().dialect.name == "postgresql"
+        query = _SITE_CODES_LOCKED if locking else _SITE_CODES_BY_KEY
+        params = {"site_ids": self.site_ids, "site_pks": base_pks}
+        for pk, site_id, *codes in self.session.connection().execute(query, params):
             found[pk] = tuple(codes)
             self.pk_of[site_id] = pk
         return found
