@@ -266,17 +266,7 @@ def _classify(
     for item in items:
         previous = stored.get(item.id) or seen.get(item.id)
         if previous is not None:
-            if previous == item.hash:
-                results[item.index] = ItemResult(item.id, DUPLICATE)
-            else:
-                _conflict(
-                    item,
-                    results,
-                    quarantine,
-                    context,
-                    "id",
-                    ID_CONFLICT_MESSAGE,
-                )
+            _duplicate_or_conflict(item, previous, results, quarantine, context)
             continue
         if (item.id, item.hash) in refused:
             results[item.index] = ItemResult(item.id, INVALID, refused[(item.id, item.hash)])
@@ -321,6 +311,14 @@ def _classify(
         seen[item.id] = item.hash
         accepted.append(item)
     return accepted
+
+
+def _duplicate_or_conflict(item: _Item, stored_hash, results, quarantine, context) -> None:
+    """An id the server already holds: the same content is a duplicate, other content a conflict."""
+    if stored_hash == item.hash:
+        results[item.index] = ItemResult(item.id, DUPLICATE)
+    else:
+        _conflict(item, results, quarantine, context, "id", ID_CONFLICT_MESSAGE)
 
 
 def _conflict(item: _Item, results, quarantine, context, field_name: str, message: str) -> None:
@@ -479,17 +477,7 @@ def _supersede_bases(session, items, results, quarantine, context) -> list[_Item
 def _classify_raced(session, raced, results, quarantine, context) -> None:
     stored = dict(_rows_in(session, _STORED_HASHES, [i.id for i in raced]))
     for item in raced:
-        if stored.get(item.id) == item.hash:
-            results[item.index] = ItemResult(item.id, DUPLICATE)
-        else:
-            _conflict(
-                item,
-                results,
-                quarantine,
-                context,
-                "id",
-                ID_CONFLICT_MESSAGE,
-            )
+        _duplicate_or_conflict(item, stored.get(item.id), results, quarantine, context)
 
 
 # The registry columns ingest reads: the ones it rewrites (Store.SITE_UPDATE_COLUMNS), less
