@@ -17,6 +17,12 @@ DEFAULTS = {
     "DTM_SYNC_MAX_BYTES": 8 * 1024 * 1024,
     # Lifetime of the tokens the enumerator app gets when someone signs in.
     "DTM_APP_TOKEN_DAYS": 30,
+    # Exports and partner access (docs/exports.md): partner exports of assessments and
+    # sites leave counts from 1 to this value - 1 blank (0 = no suppression); the country
+    # the DTM-shaped API names (defaults: from the loaded boundaries).
+    "DTM_EXPORT_SUPPRESS_BELOW": 0,
+    "DTM_ADMIN0_PCODE": None,
+    "DTM_ADMIN0_NAME": None,
 }
 
 
@@ -36,6 +42,12 @@ def load_config(instance_path: str, overrides: dict) -> dict:
     ):
         if key in env:
             config[key] = int(env[key])
+    # Exports and partner access.
+    if "DTM_EXPORT_SUPPRESS_BELOW" in env:
+        config["DTM_EXPORT_SUPPRESS_BELOW"] = int(env["DTM_EXPORT_SUPPRESS_BELOW"])
+    for key in ("DTM_ADMIN0_PCODE", "DTM_ADMIN0_NAME"):
+        if env.get(key):
+            config[key] = env[key]
     config["DATABASE_URL"] = env.get("DATABASE_URL") or f"sqlite:///{instance / 'dtm.sqlite'}"
     config["SECRET_KEY"] = None
     if env.get("DTM_ATTACHMENTS_DIR"):

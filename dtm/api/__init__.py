@@ -12,8 +12,11 @@ def init_app(app: Flask) -> None:
         accounts,
         admin_areas,
         attachments,
+        dtm_v3,
+        exports,
         forms,
         health,
+        ogc,
         openrosa,
         review,
         rounds,
@@ -26,6 +29,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)
     app.register_blueprint(openrosa.blueprint)
+    app.register_blueprint(ogc.blueprint)
+    app.register_blueprint(dtm_v3.blueprint)
+    ERROR_RENDERERS[dtm_v3.PREFIX] = dtm_v3.render_error
     ERROR_RENDERERS[openrosa.PREFIX] = openrosa.render_error
 
     @app.after_request
