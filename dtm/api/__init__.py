@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         attachments,
         forms,
         health,
+        maps,
         openrosa,
         review,
         rounds,
