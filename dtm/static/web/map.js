@@ -101,7 +101,8 @@ async function main() {
   const started = performance.now();
   const round = element.dataset.round;
   const level = element.dataset.level;
-  const map = L.map(element, { preferCanvas: true, zoomControl: true }).setView([5, 45], 5);
+  // No tile layer by default, so the map sets its own zoom range (markercluster needs one).
+  const map = L.map(element, { preferCanvas: true, minZoom: 3, maxZoom: 18 }).setView([5, 45], 5);
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }
@@ -134,7 +135,16 @@ async function main() {
     marker.site = site;
     markers.push(marker);
   }
-  const clusters = L.markerClusterGroup({ chunkedLoading: true, chunkInterval: 100, showCoverageOnHover: false, maxClusterRadius: 60 });
+  let whenPlaced = null; // called once addLayers has put every marker in the cluster tree
+  const clusters = L.markerClusterGroup({
+    chunkedLoading: true,
+    chunkInterval: 100,
+    showCoverageOnHover: false,
+    maxClusterRadius: 60,
+    chunkProgress: (processed, total) => {
+      if (processed >= total && whenPlaced) whenPlaced();
+    },
+  });
   clusters.on("click", (event) => {
     const marker = event.layer;
     marker.bindPopup(popupHtml(marker.site, column)).openPopup();
@@ -165,7 +175,6 @@ async function main() {
     element.dataset.state = "clustering";
     setStatus(`Placing ${number.format(shown.length)} sites…`, "loading");
     clusters.clearLayers();
-    clusters.addLayers(shown);
     // addLayers works in chunks; it is done when every marker is in the cluster tree.
     const done = () => {
       const unplaced = listed - shown.length;
@@ -181,8 +190,12 @@ async function main() {
       );
       window.dtmMapReady = { shown: shown.length, listed, total: data.total, ms: Math.round(performance.now() - started) };
     };
-    const wait = () => (clusters.getLayers().length >= shown.length ? done() : setTimeout(wait, 50));
-    wait();
+    whenPlaced = () => {
+      whenPlaced = null;
+      done();
+    };
+    if (shown.length) clusters.addLayers(shown);
+    else whenPlaced();
     const params = new URLSearchParams(new FormData(form));
     for (const [key, value] of [...params]) if (!value) params.delete(key);
     history.replaceState(null, "", `?${params}`);
@@ -200,5 +213,8 @@ async function main() {
 }
 
 if (element) {
-  main().catch((error) => setStatus(`The map could not load: ${error.message}`, "error"));
+  main().catch((error) => {
+    console.error(error);
+    setStatus(`The map could not load: ${error?.message ?? error}`, "error");
+  });
 }

@@ -4,7 +4,7 @@ const L = window.L;
 const element = document.getElementById("site-map");
 if (element && L) {
   const point = [Number(element.dataset.lat), Number(element.dataset.lon)];
-  const map = L.map(element, { scrollWheelZoom: false }).setView(point, 9);
+  const map = L.map(element, { scrollWheelZoom: false, maxZoom: 18 }).setView(point, 9);
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution }).addTo(map);
   }
