@@ -13,7 +13,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from dtm.accounts import AccountLocked, AuthenticationFailed, authenticate
 from dtm.auth import begin_write_transaction, current_user
-from dtm.errors import Forbidden
+from dtm.errors import ApiError, Forbidden
 from dtm.extensions import db
 from dtm.web import blueprint
 from geodata.models import User
@@ -23,7 +23,11 @@ COORDINATOR_ROLES = ("coordinator",)
 
 
 def signed_in_user() -> User | None:
-    return current_user()
+    """Who is signed in, for the page header; never raises (error pages call it too)."""
+    try:
+        return current_user()
+    except ApiError:
+        return None
 
 
 def page(*roles: str) -> Callable:

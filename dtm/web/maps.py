@@ -25,8 +25,9 @@ FLAGS = {
 @blueprint.get("/map")
 @page()
 def map_page():
+    requested = int_arg("round", minimum=1)
     rounds = known_rounds(db.session)
-    round_number = resolve_round(db.session, int_arg("round", minimum=1)) if rounds else None
+    round_number = resolve_round(db.session, requested) if rounds else None
     levels = [lv for lv in summary_levels(db.session) if lv]
     level = int_arg("level", default=levels[0] if levels else 1, minimum=0, maximum=4)
     if levels and level not in levels:
