@@ -112,7 +112,7 @@ def review_submission(submission_id):
 @page()
 def review_correct(submission_id):
     stored = _submission(submission_id)
-    answers = _answers(stored.data)
+    answers = _answers(stored.data) or stored.data
     changes = {k: answers.get(k) for k in stored.data if answers.get(k) != stored.data.get(k)}
     if not changes:
         return _submission_page(stored, "Nothing changed: edit a value before saving."), 400
