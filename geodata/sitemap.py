@@ -40,6 +40,16 @@ MAP_COLUMNS = (
     "assessed",
     "flags",
 )
+# What the map shows of an assessment and what its flags read (site_flags).
+FLAG_COLUMNS = (
+    "individuals",
+    "households",
+    "arrivals_individuals",
+    "departures_individuals",
+    "site_status",
+)
+# Coordinates to 5 decimals (about a metre): enough for a marker, and a lighter answer.
+COORDINATE_DIGITS = 5
 _SITE_COLUMNS = (
     Site.id,
     Site.site_id,
@@ -78,13 +88,15 @@ def site_map(session: Session, round_number: int | None) -> dict:
     round_number = resolve_round(session, round_number)
     history: dict[int, dict[int, object]] = defaultdict(dict)
     for (site_pk, r), row in current_assessments(
-        session, Assessment.round_number <= round_number
+        session, Assessment.round_number <= round_number, columns=FLAG_COLUMNS
     ).items():
         history[site_pk][r] = row
     status = session.execute(select(Round.status).where(Round.number == round_number)).scalar()
     sites = []
     unlocated = 0
-    for site in session.execute(select(*_SITE_COLUMNS).order_by(Site.site_id)):
+    # Core rows (no ORM row processing): 50,000 of them are read on every rebuild.
+    sites_query = select(*_SITE_COLUMNS).order_by(Site.site_id)
+    for site in session.connection().execute(sites_query):
         rows = history.get(site.id)
         if not rows:
             continue
@@ -101,8 +113,8 @@ def site_map(session: Session, round_number: int | None) -> dict:
             [
                 site.site_id,
                 site.name,
-                site.lat,
-                site.lon,
+                round(site.lat, COORDINATE_DIGITS) if site.lat is not None else None,
+                round(site.lon, COORDINATE_DIGITS) if site.lon is not None else None,
                 figures.individuals if figures is not None else None,
                 figures.households if figures is not None else None,
                 site.site_type,

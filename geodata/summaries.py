@@ -112,11 +112,19 @@ _SITE_CODES = [getattr(Site, f"admin{lv}_pcode") for lv in LEVELS]
 # --- which assessment counts ---------------------------------------------------------
 
 
-def current_assessments(session: Session, *conditions) -> dict[tuple[int, int], object]:
-    """(site_pk, round) -> the current assessment row (WINNER_COLUMNS) of that pair, among
-    the assessments matching `conditions`."""
+def current_assessments(
+    session: Session, *conditions, columns: Sequence[str] | None = None
+) -> dict[tuple[int, int], object]:
+    """(site_pk, round) -> the current assessment row (WINNER_COLUMNS, or only `columns`
+    plus site_pk and round_number) of that pair, among the assessments matching
+    `conditions`."""
+    selected = (
+        _WINNER_SELECT
+        if columns is None
+        else [getattr(Assessment, c) for c in ("site_pk", "round_number", *columns)]
+    )
     rows = session.execute(
-        select(*_WINNER_SELECT)
+        select(*selected)
         .where(Assessment.current.is_(True), Assessment.round_number.is_not(None), *conditions)
         .order_by(Assessment.submission_seq)
     )
