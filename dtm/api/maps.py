@@ -47,21 +47,34 @@ def map_areas():
     )
 
 
-def _cached(what: tuple, round_number: int, build) -> Response:
+def built_site_map(round_number: int) -> dict:
+    """The round's map data (geodata.sitemap.site_map), from the built answers when the
+    data has not changed since: the review queue lists flagged sites from it."""
     version = map_version(db.session, round_number)
+    return orjson.loads(
+        _built_body(("sites", round_number), version, lambda: site_map(db.session, round_number))
+    )
+
+
+def _built_body(what: tuple, version: str, build) -> bytes:
     key = (str(db.engine.url), *what, version)
     with _built_lock:
         body = _built.get(key)
+    if body is None:
+        body = orjson.dumps(build())
+        with _built_lock:
+            _built[key] = body
+            while len(_built) > KEEP:
+                _built.popitem(last=False)
+    return body
+
+
+def _cached(what: tuple, round_number: int, build) -> Response:
+    version = map_version(db.session, round_number)
     if request.if_none_match.contains(version):
         response = Response(status=304)
     else:
-        if body is None:
-            body = orjson.dumps(build())
-            with _built_lock:
-                _built[key] = body
-                while len(_built) > KEEP:
-                    _built.popitem(last=False)
-        response = Response(body, mimetype="application/json")
+        response = Response(_built_body(what, version, build), mimetype="application/json")
     response.set_etag(version)
     response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -9,14 +9,15 @@ not single values (the location, the origins repeat) are kept as they were."""
 
 from flask import flash, redirect, render_template, request, url_for
 
+from dtm.api.maps import built_site_map
 from dtm.api.params import int_arg
 from dtm.auth import begin_write_transaction, current_user
 from dtm.errors import Conflict, InvalidParameter, NotFound
 from dtm.extensions import db
 from dtm.web import blueprint
 from dtm.web.auth import page
-from geodata.sitemap import MAP_COLUMNS, site_map
-from geodata.summaries import known_rounds
+from geodata.sitemap import MAP_COLUMNS
+from geodata.summaries import known_rounds, resolve_round
 from sync.review import (
     ReviewError,
     accept,
@@ -45,7 +46,7 @@ def review_queue():
     entries, total = list_quarantine(db.session, "open", reason, PAGE_SIZE, offset)
     flagged, flagged_total, round_number = [], 0, None
     if known_rounds(db.session):
-        mapped = site_map(db.session, None)
+        mapped = built_site_map(resolve_round(db.session, None))
         round_number = mapped["round"]
         column = {name: i for i, name in enumerate(MAP_COLUMNS)}
         with_flags = [s for s in mapped["sites"] if s[column["flags"]]]
