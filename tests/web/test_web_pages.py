@@ -12,6 +12,7 @@ from sqlalchemy import select
 from dtm.extensions import db
 from forms import BUNDLED_SITE_ASSESSMENT
 from geodata.models import ApiToken, AuditEvent, QuarantinedSubmission, Round, User
+from geodata.rounds import create_round
 from tests.support import SOMALIA_ADM1, bearer, error_code, make_item
 from tests.web.support import post_form, seed_sites, sign_in, sync
 
@@ -414,3 +415,35 @@ def test_admin_imports_boundaries(app, admin, people):
                 AuditEvent.actor_name == people["admin"][0],
             )
         ).scalar_one()
+
+
+def test_an_online_tile_layer_is_drawn_only_when_configured(database_url, tmp_path):
+    from dtm import create_app
+    from dtm.accounts import create_user
+    from tests.conftest import app_config
+
+    tiles = "https://tiles.example.org/{z}/{x}/{y}.png"
+    app = create_app(
+        app_config(
+            database_url,
+            tmp_path / "i",
+            DTM_MAP_TILE_URL=tiles,
+            DTM_MAP_TILE_ATTRIBUTION="© Example",
+        )
+    )
+    with app.app_context():
+        create_user(db.session, "cora", "coordinator", "correct-horse")
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, "cora")
+    empty = client.get("/map").get_data(as_text=True)
+    assert "No rounds and no assessments yet" in empty  # an empty operation still answers
+    with app.app_context():
+        create_round(db.session, 1, "Round 1")
+        db.session.commit()
+    page = client.get("/map").get_data(as_text=True)
+    assert f'data-tile-url="{tiles}"' in page
+    assert 'data-tile-attribution="© Example"' in page
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
