@@ -28,7 +28,7 @@ from dtm.web.auth import page
 from forms.errors import FormError
 from forms.registry import publish_form
 from geodata.boundaries import MAX_LEVEL, SUPPORTED_SUFFIXES, read_boundaries
-from geodata.errors import GeodataError
+from geodata.errors import GeodataError, RoundNotFound
 from geodata.models import AdminLevel, ApiToken, AuditEvent, User
 from geodata.models.accounts import ROLES
 from geodata.rounds import STATUSES, create_round, list_rounds, update_round
@@ -250,7 +250,7 @@ def admin_round_update(number):
         change = update_round(db.session, number, **values)
     except (BadInput, GeodataError) as exc:
         db.session.rollback()
-        return admin_rounds(str(exc), 404 if "no round" in str(exc).lower() else 400)
+        return admin_rounds(str(exc), 404 if isinstance(exc, RoundNotFound) else 400)
     _audit_round("round.update", change)
     db.session.commit()
     flash(f"Updated round {number}; {change.refiled} assessments refiled.", "ok")

@@ -1,7 +1,9 @@
 """The region dashboard: one round's areas at one level (region_summaries), the largest
 movements (movements), and links to the exports of the same figures."""
 
-from flask import render_template, url_for
+from urllib.parse import urlencode
+
+from flask import render_template, request
 
 from dtm.api.params import int_arg
 from dtm.extensions import db
@@ -43,11 +45,7 @@ def export_links(round_number: int, level: int) -> list[tuple[str, str]]:
     """The exports API's downloads of these figures (docs/exports.md), by label."""
 
     def link(name: str, **query) -> str:
-        return (
-            url_for("web.home")
-            + f"api/v1/exports/{name}?"
-            + "&".join(f"{k}={v}" for k, v in query.items())
-        )
+        return f"{request.script_root}/api/v1/exports/{name}?{urlencode(query)}"
 
     return [
         ("Regions (CSV)", link("regions.csv", round=round_number, level=level)),
