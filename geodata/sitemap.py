@@ -17,7 +17,6 @@ recomputes only when it changes.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 
 from shapely.geometry import mapping
 from sqlalchemy import func, select
@@ -86,27 +85,30 @@ def site_map(session: Session, round_number: int | None) -> dict:
     MAP_COLUMNS order, with the flag codes of that round; sites without a point are counted
     in `unlocated` but have null coordinates (the map cannot place them)."""
     round_number = resolve_round(session, round_number)
-    history: dict[int, dict[int, object]] = defaultdict(dict)
+    # One pass over the current assessments: each site's row in the round and its latest
+    # row before it (what the flags compare with).
+    in_round: dict[int, object] = {}
+    before: dict[int, object] = {}
     for (site_pk, r), row in current_assessments(
         session, Assessment.round_number <= round_number, columns=FLAG_COLUMNS
     ).items():
-        history[site_pk][r] = row
+        if r == round_number:
+            in_round[site_pk] = row
+        else:
+            earlier = before.get(site_pk)
+            if earlier is None or r > earlier.round_number:
+                before[site_pk] = row
     status = session.execute(select(Round.status).where(Round.number == round_number)).scalar()
     sites = []
     unlocated = 0
     # Core rows (no ORM row processing): 50,000 of them are read on every rebuild.
     sites_query = select(*_SITE_COLUMNS).order_by(Site.site_id)
     for site in session.connection().execute(sites_query):
-        rows = history.get(site.id)
-        if not rows:
-            continue
-        row = rows.get(round_number)
-        if row is None and site.status == "closed":
-            continue
-        earlier = [r for r in rows if r < round_number]
-        previous = rows[max(earlier)] if earlier else None
+        row = in_round.get(site.id)
+        previous = before.get(site.id)
+        if row is None and (previous is None or site.status == "closed"):
+            continue  # never assessed up to this round, or closed and not assessed in it
         flags = site_flags(site, round_number, row, previous, status)
-        figures = row if row is not None else None
         if site.lat is None or site.lon is None:
             unlocated += 1
         sites.append(
@@ -115,8 +117,8 @@ def site_map(session: Session, round_number: int | None) -> dict:
                 site.name,
                 round(site.lat, COORDINATE_DIGITS) if site.lat is not None else None,
                 round(site.lon, COORDINATE_DIGITS) if site.lon is not None else None,
-                figures.individuals if figures is not None else None,
-                figures.households if figures is not None else None,
+                row.individuals if row is not None else None,
+                row.households if row is not None else None,
                 site.site_type,
                 site.admin1_pcode,
                 site.admin2_pcode,
