@@ -41,6 +41,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.machine import describe  # noqa: E402
 from benchmarks.openrosa import worker_cpu_seconds  # noqa: E402
 from dtm.demo.assessments import DemoSite, demo_items, demo_rounds  # noqa: E402
 
@@ -74,7 +75,7 @@ def main() -> None:
         f"backend: {args.backend}; {args.sites:,} items per pass in batches of {BATCH}; "
         f"{args.clients} client(s), {args.workers} gunicorn worker(s); "
         f"{args.repeat} repetitions (fresh store each); load average "
-        f"{os.getloadavg()[0]:.1f}"
+        f"{os.getloadavg()[0]:.1f}; {describe()}"
     )
     for name, values in rates.items():
         median = statistics.median(values)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from flask_migrate import upgrade
 
+from benchmarks.machine import describe
 from dtm import create_app
 from dtm.accounts import create_user, issue_token
 from dtm.extensions import db
@@ -230,6 +231,7 @@ def main() -> None:
         f"server CPU per submission: median {statistics.median(cpu_ms):.2f} ms; one fsync "
         f"(SQLite commits with synchronous=FULL): median {statistics.median(fsyncs):.2f} ms"
     )
+    print(f"load average {os.getloadavg()[0]:.1f}; {describe()}")
     print(
         f"ratio to ODK Central's {CENTRAL_RATE:.0f}/s: {median / CENTRAL_RATE:.2f}x "
         f"(target >= {TARGET:.0f}/s, 3x): {'met' if median >= TARGET else 'NOT met'}"

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. `config` overrides settings (tests pass DATABASE_URL etc. here)."""
-    from dtm import api, cli, collect, errors
+    from dtm import api, cli, collect, errors, web
     from dtm.config import load_config
     from dtm.extensions import init_extensions
 
@@ -21,5 +21,6 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     api.init_app(app)
     collect.init_app(app)
+    web.init_app(app)
     cli.init_app(app)
     return app

@@ -295,3 +295,45 @@ def _stale(last_used_at, now: datetime) -> bool:
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; we store UTC everywhere.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def change_role(session: Session, user: User, role: str, actor: User | None = None) -> None:
+    """Give `user` another role (audited). An admin cannot demote themselves, so an
+    operation is never left without anyone able to undo it."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise AccountError("you cannot change your own role; ask another admin")
+    if role == user.role:
+        return
+    before = user.role
+    user.role = role
+    session.flush()
+    audit(
+        session,
+        actor,
+        "user.role",
+        "user",
+        user.username,
+        before={"role": before},
+        after={"role": role},
+    )
+
+
+def set_active(session: Session, user: User, active: bool, actor: User | None = None) -> None:
+    """Deactivate (tokens and sessions stop working at once) or reactivate a user (audited)."""
+    if actor is not None and actor.id == user.id and not active:
+        raise AccountError("you cannot deactivate yourself; ask another admin")
+    if user.active == active:
+        return
+    user.active = active
+    session.flush()
+    audit(
+        session,
+        actor,
+        "user.activate" if active else "user.deactivate",
+        "user",
+        user.username,
+        before={"active": not active},
+        after={"active": active},
+    )

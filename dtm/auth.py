@@ -8,11 +8,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import g, request, session
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 
 from dtm.accounts import needs_last_used, record_token_use, token_for_secret
-from dtm.errors import Forbidden, Unauthorized
-from dtm.extensions import db
+from dtm.errors import CsrfFailed, Forbidden, Unauthorized
+from dtm.extensions import csrf, db
 from geodata.models import User
 from geodata.store import open_store
 
@@ -35,9 +36,26 @@ def current_user() -> User | None:
     elif session.get("user_id"):
         candidate = db.session.get(User, session["user_id"])
         if candidate is not None and candidate.active:
+            # A browser sends the cookie with any request, even one another site makes it
+            # send: a write authenticated by the cookie must prove it came from our pages.
+            check_csrf()
             user = candidate
     g.current_user = user
     return user
+
+
+SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "TRACE"))
+
+
+def check_csrf() -> None:
+    """Refuse an unsafe request that lacks the session's CSRF token (form field
+    `csrf_token` or header X-CSRFToken); bearer-token requests never need one."""
+    if request.method in SAFE_METHODS or g.get("csrf_valid"):
+        return
+    try:
+        csrf.protect()
+    except CSRFError as exc:
+        raise CsrfFailed(details={"reason": exc.description}) from None
 
 
 def record_token_use_now(token_id: int) -> None:

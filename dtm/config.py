@@ -23,6 +23,20 @@ DEFAULTS = {
     "DTM_EXPORT_SUPPRESS_BELOW": 0,
     "DTM_ADMIN0_PCODE": None,
     "DTM_ADMIN0_NAME": None,
+    # --- coordinator web (docs/web.md) ---
+    # The map works offline on the admin areas alone; an online tile layer is optional.
+    "DTM_MAP_TILE_URL": None,
+    "DTM_MAP_TILE_ATTRIBUTION": None,
+    # The session cookie: never readable by scripts, not sent on cross-site requests, and
+    # Secure (HTTPS only) when SESSION_COOKIE_SECURE=1, as it must be in production.
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    # CSRF tokens are checked where we say (web forms, cookie-authenticated API writes),
+    # never on bearer-token clients; a form stays valid for a working day.
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
 }
 
 
@@ -52,6 +66,16 @@ def load_config(instance_path: str, overrides: dict) -> dict:
     config["SECRET_KEY"] = None
     if env.get("DTM_ATTACHMENTS_DIR"):
         config["DTM_ATTACHMENTS_DIR"] = env["DTM_ATTACHMENTS_DIR"]
+    # Coordinator web (docs/web.md).
+    for key in ("DTM_MAP_TILE_URL", "DTM_MAP_TILE_ATTRIBUTION"):
+        if env.get(key):
+            config[key] = env[key]
+    if "SESSION_COOKIE_SECURE" in env:
+        config["SESSION_COOKIE_SECURE"] = env["SESSION_COOKIE_SECURE"].lower() in (
+            "1",
+            "true",
+            "yes",
+        )
     config.update(overrides)
     # Files sent with submissions (ODK Collect photos); served to coordinators only.
     config.setdefault("DTM_ATTACHMENTS_DIR", str(instance / "attachments"))

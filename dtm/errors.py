@@ -65,6 +65,16 @@ class Forbidden(ApiError):
     status, code, message = 403, "forbidden", "Your role may not do this."
 
 
+# Coordinator web: a cookie-authenticated write without the session's CSRF token.
+class CsrfFailed(ApiError):
+    status, code, message = (
+        403,
+        "csrf_failed",
+        "The request's CSRF token is missing or expired: send the X-CSRFToken header "
+        "(or reload the page and submit the form again).",
+    )
+
+
 class NotFound(ApiError):
     status, code, message = 404, "not_found", "There is nothing at this address."
 

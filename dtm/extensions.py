@@ -5,17 +5,21 @@ from pathlib import Path
 from flask import Flask
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 
 from geodata.models import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+# Checks only where called (WTF_CSRF_CHECK_DEFAULT is off): see dtm.auth.check_csrf.
+csrf = CSRFProtect()
 
 
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir(app)))
+    csrf.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)

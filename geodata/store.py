@@ -456,6 +456,13 @@ class SQLiteStore(Store):
         )
         self.session.connection().exec_driver_sql(sql, _sqlite_values(table, columns, rows))
 
+    def lock_sequence(self, name: str) -> None:
+        # One writer at a time on SQLite: any write statement takes the database's write
+        # lock (already held when the transaction began IMMEDIATE), so no row lock is needed.
+        self.session.connection().exec_driver_sql(
+            "INSERT INTO counters (name, value) VALUES (?, 0) ON CONFLICT DO NOTHING", (name,)
+        )
+
     def insert_returning(self, table, rows, returning, skip_conflicts_on=()):
         if not rows:
             return []

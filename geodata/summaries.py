@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import (
+    bindparam,
     case,
     column,
     delete,
@@ -112,11 +113,22 @@ _SITE_CODES = [getattr(Site, f"admin{lv}_pcode") for lv in LEVELS]
 # --- which assessment counts ---------------------------------------------------------
 
 
-def current_assessments(session: Session, *conditions) -> dict[tuple[int, int], object]:
-    """(site_pk, round) -> the current assessment row (WINNER_COLUMNS) of that pair, among
-    the assessments matching `conditions`."""
-    rows = session.execute(
-        select(*_WINNER_SELECT)
+def current_assessments(
+    session: Session, *conditions, columns: Sequence[str] | None = None
+) -> dict[tuple[int, int], object]:
+    """(site_pk, round) -> the current assessment row (WINNER_COLUMNS, or only `columns`
+    plus site_pk and round_number) of that pair, among the assessments matching
+    `conditions`."""
+    selected = (
+        _WINNER_SELECT
+        if columns is None
+        else [getattr(Assessment, c) for c in ("site_pk", "round_number", *columns)]
+    )
+    # Flushed as session.execute would autoflush, then read as Core rows: the ORM's row
+    # processing cost more than the query itself at 100,000 rows (the map reads that many).
+    session.flush()
+    rows = session.connection().execute(
+        select(*selected)
         .where(Assessment.current.is_(True), Assessment.round_number.is_not(None), *conditions)
         .order_by(Assessment.submission_seq)
     )
@@ -218,7 +230,7 @@ class _Delta:
 
 def summary_levels(session: Session) -> list[int]:
     """Levels kept in region_totals: 0 (the country total) and every loaded level."""
-    return sorted({0, *session.execute(select(AdminLevel.level)).scalars()})
+    return sorted({0, *session.connection().execute(_LEVELS).scalars()})
 
 
 def _write(session: Session, delta: _Delta) -> None:
@@ -241,7 +253,7 @@ def _write(session: Session, delta: _Delta) -> None:
         if rows:
             statement = _upsert_adding(dialect, model)
             for start in range(0, len(rows), 2000):
-                session.execute(statement, rows[start : start + 2000])
+                session.connection().execute(statement, rows[start : start + 2000])
     # Only a subtraction can empty a row; a batch of new assessments only adds.
     subtracted = any(v[0] < 0 for v in by_level.values()) or any(v[2] < 0 for v in by_need.values())
     rounds = sorted({k[0] for k in by_level} | {k[0] for k in by_need})
@@ -414,6 +426,25 @@ def site_codes(site: Site) -> tuple:
     return tuple(getattr(site, f"admin{lv}_pcode") for lv in LEVELS)
 
 
+_LEVELS = select(AdminLevel.__table__.c.level)
+# The batch's sites by site_id and its bases' sites by key, in id order (built once).
+_SITE_CODES_BY_KEY = (
+    select(
+        Site.__table__.c.id,
+        Site.__table__.c.site_id,
+        *(Site.__table__.c[f"admin{lv}_pcode"] for lv in LEVELS),
+    )
+    .where(
+        or_(
+            Site.__table__.c.site_id.in_(bindparam("site_ids", expanding=True)),
+            Site.__table__.c.id.in_(bindparam("site_pks", expanding=True)),
+        )
+    )
+    .order_by(Site.__table__.c.id)
+)
+_SITE_CODES_LOCKED = _SITE_CODES_BY_KEY.with_for_update()
+
+
 class RegionTotalsChange:
     """Keeps region totals in step with one batch of ingested assessments.
 
@@ -495,14 +526,10 @@ class RegionTotalsChange:
         found: dict[int, tuple] = {}
         self.pk_of: dict[str, int] = {}
         base_pks = sorted({pk for pk, _ in self.base_pairs})
-        query = (
-            select(Site.id, Site.site_id, *_SITE_CODES)
-            .where(or_(Site.site_id.in_(self.site_ids), Site.id.in_(base_pks)))
-            .order_by(Site.id)
-        )
-        if lock and self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        for pk, site_id, *codes in self.session.execute(query):
+        locking = lock and self.session.get_bind().dialect.name == "postgresql"
+        query = _SITE_CODES_LOCKED if locking else _SITE_CODES_BY_KEY
+        params = {"site_ids": self.site_ids, "site_pks": base_pks}
+        for pk, site_id, *codes in self.session.connection().execute(query, params):
             found[pk] = tuple(codes)
             self.pk_of[site_id] = pk
         return found
@@ -787,9 +814,10 @@ BALANCE_TOLERANCE = 0.10
 JUMP_FACTOR = 10
 
 
-def _site_round(site: Site, round_number: int, row, previous, round_status: str | None) -> dict:
-    """One site's figures in one round, the change against its previous assessed round
-    and the flags they raise. `row` None: not assessed in that round."""
+def site_flags(site, round_number: int, row, previous, round_status: str | None) -> list[Flag]:
+    """The flags of one site in one round, each with its reason. `site` is a Site or any row
+    with its admin columns; `row` (None: not assessed in that round) and `previous` (its
+    previous assessed round) are current assessment rows (WINNER_COLUMNS)."""
     flags: list[Flag] = []
     if site.admin_mismatch:
         declared = [
@@ -808,6 +836,48 @@ def _site_round(site: Site, round_number: int, row, previous, round_status: str 
                 + ".",
             )
         )
+    if row is None:
+        if round_status == "closed" and previous is not None and previous.site_status != "closed":
+            flags.append(
+                Flag(
+                    "not_assessed",
+                    f"Round {round_number} is closed and the site was not assessed in it "
+                    f"(last assessed in round {previous.round_number}).",
+                )
+            )
+        return flags
+    if previous is None:
+        return flags
+    now, before = row.individuals, previous.individuals
+    if now is not None and before is not None:
+        expected = before + (row.arrivals_individuals or 0) - (row.departures_individuals or 0)
+        if abs(now - expected) > BALANCE_TOLERANCE * max(expected, 0):
+            flags.append(
+                Flag(
+                    "population_balance",
+                    f"{now} individuals now, but round {previous.round_number}'s {before} "
+                    f"+ {row.arrivals_individuals or 0} arrivals - "
+                    f"{row.departures_individuals or 0} departures = {expected}: more "
+                    f"than {BALANCE_TOLERANCE:.0%} apart.",
+                )
+            )
+    for name in ("households", "individuals"):
+        now, before = getattr(row, name), getattr(previous, name)
+        if now and before and (now >= JUMP_FACTOR * before or before >= JUMP_FACTOR * now):
+            flags.append(
+                Flag(
+                    "tenfold_jump",
+                    f"{name.capitalize()} went from {before} in round "
+                    f"{previous.round_number} to {now}: a tenfold change often is an "
+                    "entry error (a digit too many or too few).",
+                )
+            )
+    return flags
+
+
+def _site_round(site: Site, round_number: int, row, previous, round_status: str | None) -> dict:
+    """One site's figures in one round, the change against its previous assessed round
+    and the flags they raise. `row` None: not assessed in that round."""
     entry: dict = {
         "round": round_number,
         "assessed": row is not None,
@@ -823,19 +893,7 @@ def _site_round(site: Site, round_number: int, row, previous, round_status: str 
         [getattr(row, f) for f in NEED_FIELDS if getattr(row, f)] if row else []
     )
     entry["health_facility_access"] = row.health_facility_access if row else None
-    if row is None:
-        entry["change"] = None
-        if round_status == "closed" and previous is not None and previous.site_status != "closed":
-            flags.append(
-                Flag(
-                    "not_assessed",
-                    f"Round {round_number} is closed and the site was not assessed in it "
-                    f"(last assessed in round {previous.round_number}).",
-                )
-            )
-        entry["flags"] = [f.as_dict() for f in flags]
-        return entry
-    if previous is None:
+    if row is None or previous is None:
         entry["change"] = None
     else:
         entry["change"] = {
@@ -844,30 +902,7 @@ def _site_round(site: Site, round_number: int, row, previous, round_status: str 
             else None
             for name in ("households", "individuals")
         }
-        now, before = row.individuals, previous.individuals
-        if now is not None and before is not None:
-            expected = before + (row.arrivals_individuals or 0) - (row.departures_individuals or 0)
-            if abs(now - expected) > BALANCE_TOLERANCE * max(expected, 0):
-                flags.append(
-                    Flag(
-                        "population_balance",
-                        f"{now} individuals now, but round {previous.round_number}'s {before} "
-                        f"+ {row.arrivals_individuals or 0} arrivals - "
-                        f"{row.departures_individuals or 0} departures = {expected}: more "
-                        f"than {BALANCE_TOLERANCE:.0%} apart.",
-                    )
-                )
-        for name in ("households", "individuals"):
-            now, before = getattr(row, name), getattr(previous, name)
-            if now and before and (now >= JUMP_FACTOR * before or before >= JUMP_FACTOR * now):
-                flags.append(
-                    Flag(
-                        "tenfold_jump",
-                        f"{name.capitalize()} went from {before} in round "
-                        f"{previous.round_number} to {now}: a tenfold change often is an "
-                        "entry error (a digit too many or too few).",
-                    )
-                )
+    flags = site_flags(site, round_number, row, previous, round_status)
     entry["flags"] = [f.as_dict() for f in flags]
     return entry
 
@@ -992,3 +1027,23 @@ def site_detail(session: Session, site_id: str) -> dict | None:
         "flags": history[-1]["flags"] if history else [],
         "history": history,
     }
+
+
+def site_assessments(session: Session, site_id: str) -> list[dict]:
+    """Every assessment stored for a site, newest round first (superseded versions too,
+    marked `current: false`), with the figures a reviewer looks at."""
+    rows = session.execute(
+        select(
+            Assessment.submission_id,
+            Assessment.round_number,
+            Assessment.assessment_date,
+            Assessment.current,
+            Assessment.received_at,
+            Assessment.households,
+            Assessment.individuals,
+            Assessment.site_status,
+        )
+        .where(Assessment.site_id == site_id)
+        .order_by(Assessment.round_number.desc(), Assessment.submission_seq.desc())
+    ).all()
+    return [row._asdict() for row in rows]

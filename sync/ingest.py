@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -253,36 +253,12 @@ def _classify(
     if not items:
         return []
     ids = [i.id for i in items]
-    stored = dict(
-        _rows_in(
-            session,
-            select(Submission.submission_id, Submission.content_hash),
-            Submission.submission_id,
-            ids,
-        )
-    )
+    stored = dict(_rows_in(session, _STORED_HASHES, ids))
     refused = {}
-    for sid, digest, errors in _rows_in(
-        session,
-        select(
-            QuarantinedSubmission.submission_id,
-            QuarantinedSubmission.content_hash,
-            QuarantinedSubmission.errors,
-        ).where(QuarantinedSubmission.reason == INVALID),
-        QuarantinedSubmission.submission_id,
-        ids,
-    ):
+    for sid, digest, errors in _rows_in(session, _REFUSED, ids):
         refused[(sid, digest)] = errors
     bases = {i.base_version for i in items if i.base_version}
-    heads = {
-        sid: (root, status)
-        for sid, root, status in _rows_in(
-            session,
-            select(Submission.submission_id, Submission.root_id, Submission.status),
-            Submission.submission_id,
-            list(bases),
-        )
-    }
+    heads = {sid: (root, status) for sid, root, status in _rows_in(session, _HEADS, list(bases))}
     known_pcodes = open_store(session).known_pcodes()
 
     seen: dict[str, str] = {}
@@ -290,17 +266,7 @@ def _classify(
     for item in items:
         previous = stored.get(item.id) or seen.get(item.id)
         if previous is not None:
-            if previous == item.hash:
-                results[item.index] = ItemResult(item.id, DUPLICATE)
-            else:
-                _conflict(
-                    item,
-                    results,
-                    quarantine,
-                    context,
-                    "id",
-                    ID_CONFLICT_MESSAGE,
-                )
+            _duplicate_or_conflict(item, previous, results, quarantine, context)
             continue
         if (item.id, item.hash) in refused:
             results[item.index] = ItemResult(item.id, INVALID, refused[(item.id, item.hash)])
@@ -347,15 +313,42 @@ def _classify(
     return accepted
 
 
+def _duplicate_or_conflict(item: _Item, stored_hash, results, quarantine, context) -> None:
+    """An id the server already holds: the same content is a duplicate, other content a conflict."""
+    if stored_hash == item.hash:
+        results[item.index] = ItemResult(item.id, DUPLICATE)
+    else:
+        _conflict(item, results, quarantine, context, "id", ID_CONFLICT_MESSAGE)
+
+
 def _conflict(item: _Item, results, quarantine, context, field_name: str, message: str) -> None:
     errors = [_error(field_name, "conflict", message)]
     results[item.index] = ItemResult(item.id, CONFLICT, errors)
     quarantine.append(_quarantine_row(item.payload, item, CONFLICT, errors, context))
 
 
-def _rows_in(session, query, column, values: list, chunk: int = 500):
+# Reads by key, built once: Core statements with an expanding IN list, run on the
+# connection (building and cache-keying a statement per call cost more than running it).
+_SUBMISSIONS = Submission.__table__.c
+_QUARANTINE = QuarantinedSubmission.__table__.c
+_IN = bindparam("values", expanding=True)
+_STORED_HASHES = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.content_hash).where(
+    _SUBMISSIONS.submission_id.in_(_IN)
+)
+_REFUSED = select(_QUARANTINE.submission_id, _QUARANTINE.content_hash, _QUARANTINE.errors).where(
+    _QUARANTINE.reason == INVALID, _QUARANTINE.submission_id.in_(_IN)
+)
+_HEADS = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.root_id, _SUBMISSIONS.status).where(
+    _SUBMISSIONS.submission_id.in_(_IN)
+)
+_ROUNDS = select(Round.__table__.c.number, Round.__table__.c.start_date, Round.__table__.c.end_date)
+
+
+def _rows_in(session, statement, values: list, chunk: int = 500):
+    """Rows of `statement` (with an expanding `values` parameter) for `values`, in chunks."""
+    connection = session.connection()
     for start in range(0, len(values), chunk):
-        yield from session.execute(query.where(column.in_(values[start : start + chunk]))).all()
+        yield from connection.execute(statement, {"values": values[start : start + chunk]}).all()
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -389,7 +382,7 @@ def _write_accepted(session, accepted: list[_Item], results, quarantine, context
 def _store(session, items: list[_Item], results, quarantine, context) -> None:
     # Writers of one store go one at a time from here: sites read below are then current.
     open_store(session).lock_sequence(SITE_SEQUENCE)
-    rounds = session.execute(select(Round.number, Round.start_date, Round.end_date)).all()
+    rounds = session.connection().execute(_ROUNDS).all()
     for item in items:
         item.round_number = round_for(
             item.data.get("round"), _as_date(item.data.get("assessment_date")), rounds
@@ -482,26 +475,9 @@ def _supersede_bases(session, items, results, quarantine, context) -> list[_Item
 
 
 def _classify_raced(session, raced, results, quarantine, context) -> None:
-    stored = dict(
-        _rows_in(
-            session,
-            select(Submission.submission_id, Submission.content_hash),
-            Submission.submission_id,
-            [i.id for i in raced],
-        )
-    )
+    stored = dict(_rows_in(session, _STORED_HASHES, [i.id for i in raced]))
     for item in raced:
-        if stored.get(item.id) == item.hash:
-            results[item.index] = ItemResult(item.id, DUPLICATE)
-        else:
-            _conflict(
-                item,
-                results,
-                quarantine,
-                context,
-                "id",
-                ID_CONFLICT_MESSAGE,
-            )
+        _duplicate_or_conflict(item, stored.get(item.id), results, quarantine, context)
 
 
 # The registry columns ingest reads: the ones it rewrites (Store.SITE_UPDATE_COLUMNS), less
@@ -512,6 +488,10 @@ SITE_COLUMNS = (
     *(c for c in Store.SITE_UPDATE_COLUMNS if c not in ("geom", "change_seq", "updated_at")),
 )
 
+_SITES = select(*(Site.__table__.c[c] for c in SITE_COLUMNS)).where(
+    Site.__table__.c.site_id.in_(_IN)
+)
+
 
 def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     """Match or create each item's site by site_id and keep its registry entry current.
@@ -520,11 +500,7 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     not move a site or rename it. Returns site_id -> primary key.
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
-    columns = [getattr(Site, c) for c in SITE_COLUMNS]
-    existing = {
-        row.site_id: dict(row._mapping)
-        for row in _rows_in(session, select(*columns), Site.site_id, site_ids)
-    }
+    existing = {row.site_id: dict(row._mapping) for row in _rows_in(session, _SITES, site_ids)}
     sites: dict[str, dict] = {}
     for site_id in site_ids:
         sites[site_id] = (

@@ -236,3 +236,14 @@ def _as_uuid(value) -> str | None:
         return str(uuid.UUID(str(value))) if value else None
     except ValueError:
         return None
+
+
+def current_submission(session: Session, submission_id: str) -> Submission:
+    """The current version of the record `submission_id` belongs to (what a correction
+    edits), else ReviewError (not_found)."""
+    stored = session.execute(
+        select(Submission).where(Submission.submission_id == submission_id)
+    ).scalar_one_or_none()
+    if stored is None:
+        raise ReviewError(f"There is no stored submission {submission_id}.", kind="not_found")
+    return _current_version(session, stored.root_id)

@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
         exports,
         forms,
         health,
+        maps,
         ogc,
         openrosa,
         review,

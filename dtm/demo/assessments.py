@@ -18,24 +18,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from forms.core import DISPLACEMENT_REASONS as REASONS
+from forms.core import NEEDS
 from geodata.models.assessments import SEX_AGE_FIELDS
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "dtm-demo-assessments")
-NEEDS = (
-    "food",
-    "shelter",
-    "nfi",
-    "water",
-    "sanitation",
-    "health",
-    "education",
-    "protection",
-    "livelihoods",
-    "cash",
-    "documentation",
-)
 NEED_WEIGHTS = np.array([22, 18, 8, 14, 9, 10, 4, 5, 4, 5, 1], dtype=float)
-REASONS = ("conflict", "natural_disaster", "communal_violence", "eviction", "other")
 REASON_WEIGHTS = np.array([45, 35, 10, 5, 5], dtype=float)
 # Share of each sex and age band in a displaced population (female then male, 0-4 to 60+).
 SEX_AGE_SHARES = np.array([0.09, 0.15, 0.23, 0.04, 0.09, 0.14, 0.21, 0.05])
