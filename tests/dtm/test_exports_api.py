@@ -16,7 +16,6 @@ import openpyxl
 import pyogrio
 import pytest
 
-from dtm.extensions import db
 from tests.support import bearer, error_code
 
 PERSONAL = {"submitted_by", "device_id", "enumerator_name", "ki_name", "ki_phone", "comments"}
@@ -285,26 +284,3 @@ def test_partner_reads_but_never_submits_nor_sees_quarantine(client, exports):
     assert queue.status_code == 403 and error_code(queue) == "forbidden"
     openrosa = client.get(f"/openrosa/key/{partner}/formList")
     assert openrosa.status_code == 403  # ODK Collect's form list and submissions
-
-
-def test_the_coordinator_web_links_download_with_the_session_cookie(app, client, exports):
-    """The dashboard (dtm/web) links to these URLs; a signed-in browser sends no token."""
-    from geodata.models import User
-
-    with app.app_context():
-        user_id = db.session.execute(
-            db.select(User.id).where(User.role == "coordinator")
-        ).scalar_one()
-    with client.session_transaction() as session:
-        session["user_id"] = user_id
-    for url in (
-        "/api/v1/exports/regions.csv?round=2&level=1",
-        "/api/v1/exports/regions.csv?round=2&level=1&hxl=1",
-        "/api/v1/exports/regions.xlsx?round=2&level=1",
-        "/api/v1/exports/regions.geojson?round=2&level=1",
-        "/api/v1/exports/sites.csv?round=2",
-        "/api/v1/exports/movements.csv?round=2",
-    ):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.get_data(as_text=True)[:300])
-        assert response.headers["Content-Disposition"].startswith("attachment;")
