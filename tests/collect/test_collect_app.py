@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import shapely
+from playwright.sync_api import expect
 from sqlalchemy import func, select, update
 
 from dtm.extensions import db
@@ -61,6 +62,10 @@ class Field:
         for submission_id, data in rows:
             stored.setdefault(submission_id, []).append(data)
         return stored
+
+
+# Retrying assertions wait this long: CI shares 2 cores with other work.
+expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
@@ -427,29 +432,30 @@ def test_site_picker_gps_and_form_logic(field_server, browser):
     page.get_by_role("button", name="Sort by distance").click()
     wait_until(page, "document.querySelector('[data-site]').dataset.site === 'SO-T03'")
     page.get_by_label("Find a site (name or code)").fill("baidoa")
-    assert page.locator("[data-site]").evaluate_all("b => b.map(x => x.dataset.site)") == ["SO-T02"]
+    # Assertions below retry until the page has reacted (the machine may be busy).
+    expect(page.locator("[data-site]")).to_have_count(1)
+    expect(page.locator("[data-site]")).to_have_attribute("data-site", "SO-T02")
     page.get_by_label("Find a site (name or code)").fill("")
     page.locator("[data-site='SO-T03']").click()
     location = field(page, "location")
     location.get_by_role("button", name="Use GPS").click()
     location.get_by_text("Accuracy 12 m").wait_for()
-    assert location.get_by_label("Latitude").input_value() == "-0.350000"
+    expect(location.get_by_label("Latitude")).to_have_value("-0.350000")
 
     other = page.get_by_label("Other site type")
-    assert not other.is_visible()  # relevant only when the type is "other"
+    expect(other).to_be_hidden()  # relevant only when the type is "other"
     page.get_by_role("group", name="Site type").get_by_label("Other").check()
-    assert other.is_visible()
+    expect(other).to_be_visible()
 
     page.get_by_label("Households", exact=True).fill("-1")
-    assert "Enter 0 or more." in field(page, "households").inner_text()
+    expect(field(page, "households")).to_contain_text("Enter 0 or more.")
     page.get_by_label("Language").select_option("fr")
-    assert "Saisissez 0 ou plus." in field(page, "households").inner_text()
+    expect(field(page, "households")).to_contain_text("Saisissez 0 ou plus.")
     page.get_by_label("Language").select_option("en")
     page.get_by_label("Households", exact=True).fill("")
     page.get_by_role("button", name="Finalize").click()
-    assert "need attention" in page.get_by_role("alert").last.inner_text()
-    required = field(page, "households").locator(".error")
-    assert required.inner_text() == "This answer is required."
+    expect(page.get_by_role("alert").last).to_contain_text("need attention")
+    expect(field(page, "households").locator(".error")).to_have_text("This answer is required.")
     screenshot(page, "form-errors")
     assert page.evaluate("document.body.dataset.screen") == "editor"  # not finalized
     context.close()

@@ -62,9 +62,28 @@ function formatTime(iso) {
 
 // ---- start --------------------------------------------------------------------------------
 
+// The worker precaches the app all-or-nothing; one failed download (a flaky network, a busy
+// server) makes it redundant and the app would not start offline until the next visit. So
+// a failed install is retried, a few times, with a growing delay.
+function registerWorker(attempt) {
+  const retry = (why) => {
+    console.warn('service worker', why);
+    if (attempt < 5) setTimeout(() => registerWorker(attempt + 1), 2000 * 2 ** attempt);
+  };
+  navigator.serviceWorker
+    .register('/collect/sw.js', { type: 'module', scope: '/collect/' })
+    .then((registration) => {
+      const installing = registration.installing;
+      installing?.addEventListener('statechange', () => {
+        if (installing.state === 'redundant' && !registration.active) retry('install failed');
+      });
+    })
+    .catch(retry);
+}
+
 async function start() {
   if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('/collect/sw.js', { type: 'module', scope: '/collect/' }).catch((e) => console.warn('service worker', e));
+    registerWorker(0);
     navigator.serviceWorker.addEventListener('message', () => onRecordsChanged());
     navigator.serviceWorker.addEventListener('controllerchange', () => onRecordsChanged());
   }
