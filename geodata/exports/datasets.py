@@ -34,6 +34,9 @@ from geodata.summaries import region_summaries, resolve_round, summary_levels
 DATASETS = ("assessments", "origins", "sites", "regions", "movements")
 # Datasets whose rows are about single sites: small-cell suppression applies to these.
 SITE_LEVEL_DATASETS = ("assessments", "origins", "sites")
+# Site ids sort by their bytes on both backends (SQLite's own order; PostgreSQL's "C"
+# collation), so a file lists sites in the same order whichever store wrote it.
+BYTE_ORDER = {"sqlite": "", "postgis": ' COLLATE "C"'}
 
 
 @dataclass(frozen=True)
@@ -618,25 +621,33 @@ def sql_query(asked: ExportRequest, backend: str, *, columns: list[Column] | Non
         )
     if asked.dataset == "sites":
         # Per site and round, the current assessment received last (geodata.summaries).
-        if asked.rounds is not None:
-            in_rounds = ", ".join(str(int(r)) for r in asked.rounds) or "NULL"
-            winners = (
-                'SELECT max(submission_seq) FROM assessments WHERE "current" '
-                f"AND round_number IN ({in_rounds}) GROUP BY site_pk, round_number"
+        in_rounds = (
+            "= :round"
+            if asked.rounds is None
+            else f"IN ({', '.join(str(int(r)) for r in asked.rounds) or 'NULL'})"
+        )
+        if backend == "postgis":
+            # One pass over the round's index entries: the IN (max ..) form below costs an
+            # index lookup per site, most of the GeoJSON export's time at 50,000 sites.
+            source = (
+                "(SELECT DISTINCT ON (site_pk, round_number) * FROM assessments "
+                f'WHERE "current" AND round_number {in_rounds} '
+                "ORDER BY site_pk, round_number, submission_seq DESC) a"
             )
         else:
-            winners = (
-                'SELECT max(submission_seq) FROM assessments WHERE "current" '
-                "AND round_number = :round GROUP BY site_pk"
+            source = "assessments a"
+            conditions.insert(
+                0,
+                "a.submission_seq IN (SELECT max(submission_seq) FROM assessments "
+                f'WHERE "current" AND round_number {in_rounds} GROUP BY site_pk, round_number)',
             )
-        where = " AND ".join([f"a.submission_seq IN ({winners})", *conditions])
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         return Query(
             expressions,
-            "FROM assessments a JOIN sites s ON s.id = a.site_pk "
+            f"FROM {source} JOIN sites s ON s.id = a.site_pk "
             "LEFT JOIN admin_areas n1 ON n1.pcode = s.admin1_pcode "
-            "LEFT JOIN admin_areas n2 ON n2.pcode = s.admin2_pcode "
-            f"WHERE {where}",
-            "s.site_id, a.round_number",
+            f"LEFT JOIN admin_areas n2 ON n2.pcode = s.admin2_pcode {where}",
+            f"s.site_id{BYTE_ORDER[backend]}, a.round_number",
             params,
             columns,
         )

@@ -8,8 +8,9 @@ GeoJSON therefore read the database driver's cursor directly on a connection of 
   the rows itself and we pass its chunks on. On SQLite, `fetchmany` batches go through
   `csv.writer.writerows` into one reused buffer. Either way ~64 KB chunks leave at a time
   and memory does not grow with the number of rows.
-* GeoJSON features are built by the database (`json_object` / `json_build_object`) in the
-  same pass as the query, so Python only joins ready-made strings.
+* GeoJSON features are built by the database (`json_object` / `to_json`) in the same pass
+  as the query, so Python only joins ready-made strings; on PostGIS they come through
+  COPY too, so the database builds while Python sends.
 CSV is RFC 4180 with CRLF line ends. PostgreSQL writes LF, so its chunks have LF turned
 into CRLF (a line break inside a quoted free-text answer becomes CRLF too).
 
@@ -25,6 +26,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from datetime import date
 
 import orjson
@@ -205,23 +207,32 @@ def feature_sql(query: Query, backend: str) -> str:
     """The query turned into one GeoJSON Feature (text) per row, built by the database;
     points from the `lon`/`lat` columns (longitude first, RFC 7946)."""
     names = [c.name for c in query.columns]
-    builder = "json_build_object" if backend == "postgis" else "json_object"
-    array = "json_build_array" if backend == "postgis" else "json_array"
+    located = "lon" in names and "lat" in names
+    source = f"FROM ({query.aliased()} ORDER BY {query.order_by}) p"
+    if backend == "postgis":
+        # The Feature's frame is glued as text around to_json's properties: nesting
+        # json_build_object calls cost a third more of the server's time at 50,000 rows.
+        # float8 prints the same shortest round-trip digits in text as in JSON.
+        geometry = (
+            "CASE WHEN p.lon IS NULL OR p.lat IS NULL THEN 'null' ELSE "
+            "'{\"type\":\"Point\",\"coordinates\":[' || p.lon || ',' || p.lat || ']}' END"
+            if located
+            else "'null'"
+        )
+        return (
+            f'SELECT \'{{"type":"Feature","geometry":\' || {geometry} || '
+            f"',\"properties\":' || to_json(p)::text || '}}' {source}"
+        )
     geometry = (
-        f"CASE WHEN p.lon IS NULL OR p.lat IS NULL THEN NULL ELSE {builder}('type', 'Point', "
-        f"'coordinates', {array}(p.lon, p.lat)) END"
-        if "lon" in names and "lat" in names
+        "CASE WHEN p.lon IS NULL OR p.lat IS NULL THEN NULL ELSE json_object('type', 'Point', "
+        "'coordinates', json_array(p.lon, p.lat)) END"
+        if located
         else "NULL"
     )
-    if backend == "postgis":
-        properties, suffix = "to_json(p)", "::text"
-    else:
-        properties = "json_object(" + ", ".join(f"'{n}', p.\"{n}\"" for n in names) + ")"
-        suffix = ""
+    properties = "json_object(" + ", ".join(f"'{n}', p.\"{n}\"" for n in names) + ")"
     return (
-        f"SELECT {builder}('type', 'Feature', 'geometry', {geometry}, "
-        f"'properties', {properties}){suffix} FROM ({query.aliased()} ORDER BY "
-        f"{query.order_by}) p"
+        f"SELECT json_object('type', 'Feature', 'geometry', {geometry}, "
+        f"'properties', {properties}) {source}"
     )
 
 
@@ -232,20 +243,41 @@ def geojson_from_query(
     try:
         sql, params = driver_sql(feature_sql(query, backend), query.params, backend)
         driver = connection.driver_connection
-        cursor = driver.cursor(name="geojson_export") if backend == "postgis" else driver.cursor()
-        try:
-            cursor.execute(sql, params)
-            yield _geojson_open(metadata)
-            first = True
-            while batch := cursor.fetchmany(FETCH_ROWS):
-                text = ",\n".join(row[0] for row in batch)
-                yield (text if first else ",\n" + text).encode()
-                first = False
-            yield b"\n]}\n"
-        finally:
-            cursor.close()
+        yield _geojson_open(metadata)
+        if backend == "postgis":
+            yield from _postgis_features(driver, sql, params)
+        else:
+            with closing(driver.cursor()) as cursor:
+                cursor.execute(sql, params)
+                first = True
+                while batch := cursor.fetchmany(FETCH_ROWS):
+                    text = ",\n".join(row[0] for row in batch)
+                    yield (text if first else ",\n" + text).encode()
+                    first = False
+        yield b"\n]}\n"
     finally:
         connection.close()
+
+
+def _postgis_features(driver, sql: str, params: dict) -> Iterator[bytes]:
+    """The features, separated by a comma and a line break, streamed by COPY: PostgreSQL
+    builds the next rows while we send the last ones (a cursor's FETCH would leave one side
+    waiting for the other). COPY's CSV mode with a delimiter and a quote character no feature contains (to_json
+    escapes every control character) writes each feature as it is, one per line."""
+    copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
+    pending, size, held = [], 0, b""
+    with driver.cursor() as cursor, cursor.copy(copy_sql, params) as copy:
+        for data in copy:
+            pending.append(bytes(data).replace(b"\n", b",\n"))
+            size += len(pending[-1])
+            if size >= CHUNK_BYTES:
+                text = held + b"".join(pending)
+                # The last two bytes wait: after the last feature, its ",\n" must go.
+                yield text[:-2]
+                pending, size, held = [], 0, text[-2:]
+    text = held + b"".join(pending)
+    if text:
+        yield text[:-2]
 
 
 def geojson_from_features(features: Iterable[dict], metadata: dict) -> Iterator[bytes]:

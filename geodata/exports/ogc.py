@@ -25,7 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geodata.errors import SummaryParameterError
-from geodata.exports.datasets import ExportRequest, columns_for, region_rows, resolve, sql_query
+from geodata.exports.datasets import (
+    BYTE_ORDER,
+    ExportRequest,
+    columns_for,
+    region_rows,
+    resolve,
+    sql_query,
+)
 from geodata.exports.formats import driver_sql
 from geodata.models import AdminArea, Round
 from geodata.summaries import assessed_rounds, resolve_round, summary_levels
@@ -262,7 +269,8 @@ def _site_rows(
     cursor.execute(sql, values)
     matched = int(cursor.fetchone()[0])
     sql, values = driver_sql(
-        f'SELECT * {wrapped} ORDER BY q.site_id, q."round" LIMIT {int(limit)} OFFSET {int(offset)}',
+        f'SELECT * {wrapped} ORDER BY q.site_id{BYTE_ORDER[backend]}, q."round" '
+        f"LIMIT {int(limit)} OFFSET {int(offset)}",
         params,
         backend,
     )

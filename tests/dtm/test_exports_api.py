@@ -13,9 +13,12 @@ import io
 
 import hxl
 import openpyxl
+import orjson
 import pyogrio
 import pytest
 
+from dtm.extensions import db
+from tests.builders import ingest, item
 from tests.support import bearer, error_code
 
 PERSONAL = {"submitted_by", "device_id", "enumerator_name", "ki_name", "ki_phone", "comments"}
@@ -119,6 +122,37 @@ def test_sites_geojson_read_by_pyogrio(client, exports, tmp_path):
     assert s1["admin1_name"] == "Awdal"
     s4 = frame[frame["site_id"] == "S4"].iloc[0]
     assert s4.geometry is None
+
+
+# What JSON must escape, and what the PostGIS stream's framing (COPY) must pass unchanged.
+AWKWARD_NAMES = (
+    'Quote " and back\\slash',
+    "Line\nbreak, tab\tand CR\r",
+    "Ünïcode 中文 ☂",
+    "Control \x01\x02\x1f characters",
+)
+
+
+def test_sites_geojson_streams_every_feature_intact(app, client, exports):
+    """Enough sites to fill several streamed chunks, named with what JSON and the stream's
+    framing must escape: the file parses strictly and every name comes back as sent."""
+    names = {f"T{n:03d}": f"{AWKWARD_NAMES[n % 4]} {'x' * 200}" for n in range(300)}
+    with app.app_context():
+        ingest(db.session, [item(s, 1, where="SO1101", site_name=n) for s, n in names.items()])
+        db.session.commit()
+    response = download(client, exports["partner"], "/api/v1/exports/sites.geojson?round=1")
+    features = orjson.loads(response.get_data())["features"]
+    got = {f["properties"]["site_id"]: f["properties"]["site_name"] for f in features}
+    assert {site: got[site] for site in names} == names
+    assert len(features) == int(response.headers["X-Total-Count"]) == 304
+    site_ids = [f["properties"]["site_id"] for f in features]
+    assert site_ids == sorted(site_ids)  # by their bytes, on both backends
+    assert features[-1]["geometry"]["type"] == "Point"
+    empty = download(
+        client, exports["partner"], "/api/v1/exports/sites.geojson?round=1&site_type=transit_centre"
+    )
+    assert orjson.loads(empty.get_data())["features"] == []
+    assert empty.headers["X-Total-Count"] == "0"
 
 
 def test_geopackage_read_back(client, exports, tmp_path):
