@@ -16,8 +16,12 @@ recomputes only when it changes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections import namedtuple
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from shapely.geometry import mapping
 from sqlalchemy import func, select
@@ -88,36 +92,50 @@ def site_map(session: Session, round_number: int | None) -> dict:
     round_number = resolve_round(session, round_number)
     status = session.execute(select(Round.status).where(Round.number == round_number)).scalar()
     session.flush()  # read below through the connection, as session.execute would autoflush
-    # Plain tuples (no ORM, and attributes only through the namedtuples below): 50,000 rows
-    # are read on every rebuild, and per-row overhead was most of its cost.
-    rows = session.connection().execute(_map_rows(round_number)).all()
+    with _collector_paused():
+        return _build(session.connection(), round_number, status)
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector paused: building 50,000 sites makes ~200,000 small tuples,
+    none of them in a cycle, and the collector's passes over them took 40% of the build."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(connection, round_number: int, status: str | None) -> dict:
     sites = []
     unlocated = 0
-    make_assessed = _Assessed._make
-    for r in rows:
-        latest = make_assessed(r[_LATEST])
-        earlier = make_assessed(r[_EARLIER]) if r[_EARLIER_ROUND] is not None else None
+    # Plain tuples (no ORM, and attributes only through the namedtuples below): 50,000
+    # sites are read on every rebuild, and per-row overhead was most of its cost.
+    for site, latest, earlier in _assessed_sites(connection, round_number):
         if latest.round_number == round_number:
             row, previous = latest, earlier
-        elif r[_STATUS] == "closed":
+        elif site[_STATUS] == "closed":
             continue  # closed and not assessed in this round
         else:
             row, previous = None, latest
-        flags = site_flags(_SiteAdmin._make(r[_ADMIN]), round_number, row, previous, status)
-        lat, lon = r[2], r[3]
+        flags = site_flags(_SiteAdmin._make(site[_ADMIN]), round_number, row, previous, status)
+        lat, lon = site[3], site[4]
         if lat is None or lon is None:
             unlocated += 1
         sites.append(
             [
-                r[0],
-                r[1],
+                site[1],
+                site[2],
                 round(lat, COORDINATE_DIGITS) if lat is not None else None,
                 round(lon, COORDINATE_DIGITS) if lon is not None else None,
                 row.individuals if row is not None else None,
                 row.households if row is not None else None,
-                r[4],
-                r[6],
-                r[7],
+                site[5],
+                site[7],
+                site[8],
                 row is not None,
                 [f.code for f in flags],
             ]
@@ -143,26 +161,115 @@ _SiteAdmin = namedtuple(
         "declared_admin2_pcode",
     ),
 )
-_Assessed = namedtuple("_Assessed", ("round_number", *FLAG_COLUMNS))
-# Positions in a row of `_map_rows`.
-_STATUS = 5
-_ADMIN = slice(8, 8 + len(_SiteAdmin._fields))
-_LATEST = slice(_ADMIN.stop, _ADMIN.stop + len(_Assessed._fields))
-_EARLIER = slice(_LATEST.stop, _LATEST.stop + len(_Assessed._fields))
-_EARLIER_ROUND = _EARLIER.start
+_Assessed = namedtuple("_Assessed", ("round_number", "submission_seq", *FLAG_COLUMNS))
+_SITES = select(
+    Site.id,
+    Site.site_id,
+    Site.name,
+    Site.lat,
+    Site.lon,
+    Site.site_type,
+    Site.status,
+    Site.admin1_pcode,
+    Site.admin2_pcode,
+    *(getattr(Site, c) for c in _SiteAdmin._fields),
+).order_by(Site.site_id)
+# Positions in a row of _SITES.
+_STATUS = 6
+_ADMIN = slice(9, 9 + len(_SiteAdmin._fields))
+_BATCH_ROWS = 20_000
 
 
-def _map_rows(round_number: int):
-    """One row per site assessed up to the round, by site_id: the site's columns, then its
-    latest current assessment up to the round and the one of the round before that (null
-    if none), each as _Assessed. As `current_assessments`, the highest submission_seq wins
-    among a round's current assessments; the window functions do in SQL what was a Python
-    pass over every current assessment (100,000 rows at 50,000 sites)."""
-    assessed = [getattr(Assessment, c) for c in _Assessed._fields]
+def _assessed_sites(connection, round_number: int) -> Iterator[tuple]:
+    """`(site, latest, earlier)` per site assessed up to the round, by site_id: the site's
+    _SITES columns, its current assessment of the latest round up to `round_number` it was
+    assessed in and of the round before that (None if none), both as _Assessed. As
+    `current_assessments`, the highest submission_seq wins among a round's current
+    assessments. PostgreSQL does it in one query with window functions; on SQLite the
+    same query sorted every row twice and took twice as long as a pass in Python."""
+    if connection.dialect.name == "postgresql":
+        width = len(_Assessed._fields)
+        for r in connection.execute(_ranked_sites(round_number)):
+            earlier = r[-width:]
+            yield (
+                r[: -2 * width],
+                _Assessed._make(r[-2 * width : -width]),
+                _Assessed._make(earlier) if earlier[0] is not None else None,
+            )
+        return
+    found = _latest_two_rounds(connection, round_number)
+    for site in _driver_rows(connection, _SITES):
+        if site[0] in found:
+            yield site, *found[site[0]]
+
+
+def _driver_rows(connection, statement) -> Iterator[tuple]:
+    """The rows as sqlite3's own tuples: SQLAlchemy's result rows cost more than the query
+    itself at 100,000 rows. Only integers are bound (as literals)."""
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(str(compiled))
+        while batch := cursor.fetchmany(_BATCH_ROWS):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def _current_up_to(round_number: int) -> tuple:
+    return (
+        Assessment.current.is_(True),
+        Assessment.round_number.is_not(None),
+        Assessment.round_number <= round_number,
+    )
+
+
+def _latest_two_rounds(connection, round_number: int) -> dict[int, list]:
+    """Per site primary key, `[latest, earlier]` as in `_assessed_sites`."""
+    rows = _driver_rows(
+        connection,
+        select(
+            Assessment.site_pk,
+            Assessment.round_number,
+            Assessment.submission_seq,
+            *(getattr(Assessment, c) for c in FLAG_COLUMNS),
+        ).where(*_current_up_to(round_number)),
+    )
+    make = _Assessed._make
+    return {
+        site: [make(latest[1:]), make(earlier[1:]) if earlier is not None else None]
+        for site, (latest, earlier) in keep_latest_two_rounds(rows).items()
+    }
+
+
+def keep_latest_two_rounds(rows: Iterable[Sequence]) -> dict[Any, list]:
+    """`(site, round, seq, ...)` rows in any order -> per site `[latest, earlier]`: the row
+    of its highest round, and of its next highest round (None if it has one round only);
+    within a round, the row with the highest seq. One pass, two rows kept per site."""
+    found: dict[Any, list] = {}
+    for r in rows:
+        entry = found.get(r[0])
+        if entry is None:
+            found[r[0]] = [r, None]
+            continue
+        latest, earlier = entry
+        if r[1] == latest[1]:
+            if r[2] > latest[2]:
+                entry[0] = r
+        elif r[1] > latest[1]:
+            entry[0], entry[1] = r, latest
+        elif earlier is None or tuple(r[1:3]) > tuple(earlier[1:3]):
+            entry[1] = r  # a later round than `earlier`, or its winner
+    return found
+
+
+def _ranked_sites(round_number: int):
+    """`_assessed_sites` as one query: _SITES's columns, then the latest and the earlier
+    assessment's _Assessed columns."""
     per_round = (
         select(
             Assessment.site_pk,
-            *assessed,
+            *(getattr(Assessment, c) for c in _Assessed._fields),
             func.row_number()
             .over(
                 partition_by=(Assessment.site_pk, Assessment.round_number),
@@ -170,11 +277,7 @@ def _map_rows(round_number: int):
             )
             .label("winner"),
         )
-        .where(
-            Assessment.current.is_(True),
-            Assessment.round_number.is_not(None),
-            Assessment.round_number <= round_number,
-        )
+        .where(*_current_up_to(round_number))
         .subquery("per_round")
     )
     by_round = {"partition_by": per_round.c.site_pk, "order_by": per_round.c.round_number}
@@ -182,31 +285,15 @@ def _map_rows(round_number: int):
         select(
             per_round.c.site_pk,
             *(per_round.c[c] for c in _Assessed._fields),
-            *(
-                func.lag(per_round.c[c]).over(**by_round).label(f"earlier_{c}")
-                for c in _Assessed._fields
-            ),
+            *(func.lag(per_round.c[c]).over(**by_round) for c in _Assessed._fields),
             # No later round: the latest (one window ordering, so one sort).
             func.lead(per_round.c.round_number).over(**by_round).label("next_round"),
         )
         .where(per_round.c.winner == 1)
         .subquery("ranked")
     )
-    return (
-        select(
-            Site.site_id,
-            Site.name,
-            Site.lat,
-            Site.lon,
-            Site.site_type,
-            Site.status,
-            Site.admin1_pcode,
-            Site.admin2_pcode,
-            *(getattr(Site, c) for c in _SiteAdmin._fields),
-            *list(ranked.c)[1:-1],
-        )
-        .join(ranked, (ranked.c.site_pk == Site.id) & ranked.c.next_round.is_(None))
-        .order_by(Site.site_id)
+    return _SITES.add_columns(*list(ranked.c)[1:-1]).join(
+        ranked, (ranked.c.site_pk == Site.id) & ranked.c.next_round.is_(None)
     )
 
 

@@ -188,6 +188,17 @@ def check(client, app, token, rounds=(1, 2, 3)):
                 for (site_id, n), data in current.items()
                 if n == number
             }
+            # The coordinators' map (geodata.sitemap, its own pass over the assessments)
+            # shows the same sites, figures and flags as the site list.
+            mapped = client.get(f"/api/v1/map/sites?round={number}", headers=bearer(token))
+            column = {name: i for i, name in enumerate(mapped.get_json()["columns"])}
+            assert [
+                tuple(row[column[c]] for c in ("site_id", "individuals", "assessed", "flags"))
+                for row in mapped.get_json()["sites"]
+            ] == [
+                (s["site_id"], s["individuals"], s["assessed"], [f["code"] for f in s["flags"]])
+                for s in sites["sites"]
+            ]
         stored = _stored_totals(session)
         rebuild_region_totals(session)
         assert _stored_totals(session) == stored  # what ingest maintained = a full rebuild
@@ -411,3 +422,24 @@ def test_concurrent_batches_on_the_same_sites_keep_totals_exact(app, live_server
         db.session.rollback()
         sites = db.session.execute(select(RegionTotal.sites_assessed).where(RegionTotal.level == 0))
         assert sum(sites.scalars()) == 8  # eight sites, one current assessment each
+
+
+def test_map_compares_with_the_right_earlier_round_whatever_the_arrival_order(app, client, seeded):
+    """Round 3 arrives first, then rounds 1 and 2, then a second round-2 assessment of the
+    same site: round 3 is compared with that last one (90 individuals: no flag), not with
+    round 1 or the first round-2 one (5 individuals: a tenfold jump)."""
+    token = seeded["coordinator"]
+    with app.app_context():
+        for number, individuals in ((3, 100), (1, 5), (2, 5), (2, 90)):
+            answers = {"households": 2, "individuals": individuals, "arrivals_individuals": 10}
+            ingest(db.session, [item("LATE", number, where="SO1101", **answers)])
+        db.session.commit()
+    for number, individuals in ((2, 90), (3, 100)):
+        mapped = client.get(f"/api/v1/map/sites?round={number}", headers=bearer(token)).get_json()
+        column = {name: i for i, name in enumerate(mapped["columns"])}
+        row = next(r for r in mapped["sites"] if r[column["site_id"]] == "LATE")
+        assert row[column["individuals"]] == individuals
+        listed = client.get(f"/api/v1/sites?round={number}", headers=bearer(token)).get_json()
+        site = next(s for s in listed["sites"] if s["site_id"] == "LATE")
+        assert row[column["flags"]] == [f["code"] for f in site["flags"]]
+    assert row[column["flags"]] == []

@@ -40,8 +40,8 @@ function escape(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+async function getJSON(request) {
+  const response = await request;
   const body = await response.json();
   if (!response.ok) throw new Error(body?.error?.message || `HTTP ${response.status}`);
   return body;
@@ -108,9 +108,14 @@ async function main() {
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }
+  // Started by the page's head (map.html) when it could; the same requests otherwise.
+  const [sitesRequest, areasRequest] = window.dtmMapRequests ?? [
+    `${element.dataset.sitesUrl}?round=${round}`,
+    `${element.dataset.areasUrl}?round=${round}&level=${level}`,
+  ].map((url) => fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }));
   const [data, areas] = await Promise.all([
-    getJSON(`${element.dataset.sitesUrl}?round=${round}`),
-    getJSON(`${element.dataset.areasUrl}?round=${round}&level=${level}`).catch((error) => {
+    getJSON(sitesRequest),
+    getJSON(areasRequest).catch((error) => {
       console.warn("admin areas", error);
       return { features: [] };
     }),
