@@ -16,17 +16,16 @@ recomputes only when it changes.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from shapely.geometry import mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geodata.collector import collector_paused
 from geodata.models import AdminLevel, Assessment, Round, Site
 from geodata.store import open_store
 from geodata.summaries import region_summaries, resolve_round, site_flags
@@ -92,21 +91,8 @@ def site_map(session: Session, round_number: int | None) -> dict:
     round_number = resolve_round(session, round_number)
     status = session.execute(select(Round.status).where(Round.number == round_number)).scalar()
     session.flush()  # read below through the connection, as session.execute would autoflush
-    with _collector_paused():
+    with collector_paused():  # ~200,000 small tuples, none in a cycle
         return _build(session.connection(), round_number, status)
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector paused: building 50,000 sites makes ~200,000 small tuples,
-    none of them in a cycle, and the collector's passes over them took 40% of the build."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build(connection, round_number: int, status: str | None) -> dict:

@@ -9,6 +9,7 @@ from dtm.api.params import int_arg
 from dtm.auth import begin_write_transaction, current_user, require_role
 from dtm.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
 from dtm.extensions import db
+from geodata.collector import collector_paused
 from geodata.rounds import current_round, round_json
 from sync.ingest import BatchContext, ingest_batch
 from sync.protocol import BatchSchema
@@ -23,6 +24,7 @@ from sync.reference import (
 
 @api_v1.post("/sync/submissions")
 @require_role("enumerator", "coordinator")
+@collector_paused()  # a batch makes ~100,000 acyclic objects (geodata.collector)
 def sync_submissions():
     """Store a batch of submissions; one result per item, in order (see README, Sync)."""
     batch = read_json_body(BatchSchema(), max_bytes=current_app.config["DTM_SYNC_MAX_BYTES"])
