@@ -430,8 +430,11 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     if raced:  # another request stored these ids between our read and our insert
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
-    site_pks = _upsert_sites(session, items)
-    totals.finish(_insert_assessments(session, items, inserted, site_pks, context.received_at))
+    places = _Places(open_store(session).locator())
+    site_pks = _upsert_sites(session, items, places)
+    totals.finish(
+        _insert_assessments(session, items, inserted, site_pks, context.received_at, places)
+    )
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -493,14 +496,17 @@ _SITES = select(*(Site.__table__.c[c] for c in SITE_COLUMNS)).where(
 )
 
 
-def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
+def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, int]:
     """Match or create each item's site by site_id and keep its registry entry current.
 
     A site's attributes follow its newest round: a late submission for an older round does
     not move a site or rename it. Returns site_id -> primary key.
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
-    existing = {row.site_id: dict(row._mapping) for row in _rows_in(session, _SITES, site_ids)}
+    existing = {
+        row.site_id: dict(zip(SITE_COLUMNS, row, strict=True))
+        for row in _rows_in(session, _SITES, site_ids)
+    }
     sites: dict[str, dict] = {}
     for site_id in site_ids:
         sites[site_id] = (
@@ -526,7 +532,7 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     for item in items:
         _apply_assessment_to_site(sites[item.data["site_id"]], item.data)
 
-    _place(session, list(sites.values()))
+    _place(places, list(sites.values()))
     changed = [s for sid, s in sites.items() if sid not in existing or s != existing[sid]]
     if not changed:
         return {sid: s["id"] for sid, s in sites.items()}
@@ -573,20 +579,17 @@ def _apply_assessment_to_site(site: dict, data: dict) -> None:
         site["lon"], site["lat"] = location["lon"], location["lat"]
 
 
-def _place(session, sites: list[dict]) -> None:
-    """Locate sites (vectorised) and set their located codes, status and mismatch flag."""
-    locator = open_store(session).locator()
-    lons = np.array([s["lon"] if s["lon"] is not None else np.nan for s in sites], dtype=float)
-    lats = np.array([s["lat"] if s["lat"] is not None else np.nan for s in sites], dtype=float)
-    placement = locator.locate(lons, lats)
-    for i, site in enumerate(sites):
+def _place(places: _Places, sites: list[dict]) -> None:
+    """Locate sites and set their located codes, status and mismatch flag."""
+    located = places.of([(s["lon"], s["lat"]) for s in sites])
+    has_levels = bool(places.locator.levels)
+    for site, (codes, inside) in zip(sites, located, strict=True):
         for level in range(5):
-            codes = placement.pcodes.get(level)
-            site[f"admin{level}_pcode"] = codes[i] if codes is not None else None
-        if site["lon"] is None or not locator.levels:
+            site[f"admin{level}_pcode"] = codes[level]
+        if site["lon"] is None or not has_levels:
             site["location_status"] = "no_location" if site["lon"] is None else "located"
         else:
-            site["location_status"] = "located" if placement.inside_any[i] else "outside"
+            site["location_status"] = "located" if inside else "outside"
         site["admin_mismatch"] = codes_disagree(
             site["declared_admin1_pcode"],
             site["declared_admin2_pcode"],
@@ -595,34 +598,60 @@ def _place(session, sites: list[dict]) -> None:
         )
 
 
+class _Places:
+    """Where one batch's points fall, each distinct point located once (in bulk): a site's
+    point is usually its newest item's, so sites and assessments share most of them."""
+
+    NOWHERE = ((None,) * 5, False)
+
+    def __init__(self, locator):
+        self.locator = locator
+        self.found: dict[tuple[float, float], tuple[tuple, bool]] = {}
+
+    def of(self, points: list[tuple[float | None, float | None]]) -> list[tuple[tuple, bool]]:
+        """(admin0..admin4 codes, inside any area) per (lon, lat); a None point is nowhere."""
+        found = self.found
+        new = list(dict.fromkeys(p for p in points if p[0] is not None and p not in found))
+        if new:
+            placement = self.locator.locate(
+                np.array([p[0] for p in new], dtype=float),
+                np.array([p[1] for p in new], dtype=float),
+            )
+            nothing = [None] * len(new)
+            columns = [
+                placement.pcodes[lv].tolist() if lv in placement.pcodes else nothing
+                for lv in range(5)
+            ]
+            inside = placement.inside_any.tolist()
+            for n, (point, *codes) in enumerate(zip(new, *columns, strict=True)):
+                found[point] = (tuple(codes), inside[n])
+        nowhere = self.NOWHERE
+        return [found[p] if p[0] is not None else nowhere for p in points]
+
+
 def _point(site: dict) -> bytes | None:
     return point_wkb(site["lon"], site["lat"]) if site["lon"] is not None else None
 
 
 def _insert_assessments(
-    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], now: datetime
+    session,
+    items: list[_Item],
+    seqs: dict[str, int],
+    site_pks: dict[str, int],
+    now: datetime,
+    places: _Places,
 ) -> list[dict]:
     """Insert the items' assessments and origins; returns the assessment rows."""
-    locator = open_store(session).locator()
     points = [i.data.get("location") or {} for i in items]
-    placement = locator.locate(
-        np.array([p.get("lon", np.nan) for p in points], dtype=float),
-        np.array([p.get("lat", np.nan) for p in points], dtype=float),
-    )
-    located = {
-        level: (
-            placement.pcodes[level].tolist() if level in placement.pcodes else [None] * len(items)
-        )
-        for level in range(5)
-    }
-    inside = placement.inside_any.tolist()
+    located = places.of([(p.get("lon"), p.get("lat")) for p in points])
     rows = []
     for n, item in enumerate(items):
         data = item.data
         point = points[n]
+        codes, inside = located[n]
         assessed_on = _as_date(data.get("assessment_date"))
         declared1, declared2 = data.get("admin1_pcode"), data.get("admin2_pcode")
-        located1, located2 = located[1][n], located[2][n]
+        located1, located2 = codes[1], codes[2]
         row = {
             "id": seqs[item.id],
             "submission_seq": seqs[item.id],
@@ -641,13 +670,13 @@ def _insert_assessments(
             "lat": point.get("lat"),
             "declared_admin1_pcode": declared1,
             "declared_admin2_pcode": declared2,
-            "admin0_pcode": located[0][n],
+            "admin0_pcode": codes[0],
             "admin1_pcode": located1,
             "admin2_pcode": located2,
-            "admin3_pcode": located[3][n],
-            "admin4_pcode": located[4][n],
+            "admin3_pcode": codes[3],
+            "admin4_pcode": codes[4],
             "location_status": (
-                "no_location" if point.get("lon") is None else "located" if inside[n] else "outside"
+                "no_location" if point.get("lon") is None else "located" if inside else "outside"
             ),
             "admin_mismatch": codes_disagree(declared1, declared2, located1, located2),
         }
