@@ -342,6 +342,19 @@ class Store(ABC):
         "change_seq",
         "updated_at",
     )
+    # Of those, the ones a site's point decides (the rest: its attributes and rounds).
+    SITE_PLACEMENT_COLUMNS = (
+        "lon",
+        "lat",
+        "admin0_pcode",
+        "admin1_pcode",
+        "admin2_pcode",
+        "admin3_pcode",
+        "admin4_pcode",
+        "location_status",
+        "admin_mismatch",
+        "geom",
+    )
 
     def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
         """Bulk-insert rows that all carry the same keys (no RETURNING)."""
@@ -362,9 +375,10 @@ class Store(ABC):
         settles races between writers)."""
 
     @abstractmethod
-    def update_sites(self, rows: Sequence[dict]) -> None:
-        """Bulk-update site rows: each dict has `id` and every SITE_UPDATE_COLUMNS value
-        (`geom` as WKB bytes or a shapely point)."""
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
+        """Bulk-update site rows: each dict has `id` and the value of every column written,
+        which is each of `columns` (default: every SITE_UPDATE_COLUMNS; `geom` as WKB bytes
+        or a shapely point). Columns not written keep their stored values."""
 
     # --- transactions -----------------------------------------------------------------
 
@@ -487,10 +501,10 @@ class SQLiteStore(Store):
             found.extend(tuple(r) for r in connection.exec_driver_sql(sql, flat).fetchall())
         return found
 
-    def update_sites(self, rows: Sequence[dict]) -> None:
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         if not rows:
             return
-        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        columns = (*(columns or self.SITE_UPDATE_COLUMNS), "id")
         sql = f"UPDATE sites SET {', '.join(f'{c} = ?' for c in columns[:-1])} WHERE id = ?"
         self.session.connection().exec_driver_sql(
             sql, _sqlite_values(Site.__table__, columns, rows)
@@ -558,12 +572,12 @@ class PostGISStore(Store):
             if not cursor.nextset():
                 return found
 
-    def update_sites(self, rows: Sequence[dict]) -> None:
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         # psycopg's pipelined executemany of one prepared statement (see insert_returning).
         if not rows:
             return
         table = Site.__table__
-        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        columns = (*(columns or self.SITE_UPDATE_COLUMNS), "id")
         assignments = ", ".join(f"{c} = {_postgis_placeholder(table, c)}" for c in columns[:-1])
         values = _postgis_values(table, columns, rows)
         sql = f"UPDATE sites SET {assignments} WHERE id = %s"
