@@ -375,6 +375,13 @@ class Store(ABC):
         settles races between writers)."""
 
     @abstractmethod
+    def add_rows(
+        self, table: Table, columns: Sequence[str], keys: Sequence[str], rows: Sequence[tuple]
+    ) -> None:
+        """Bulk-insert rows (tuples of `columns`); where a stored row has the same `keys`,
+        add the row's other values to it instead (INSERT .. ON CONFLICT DO UPDATE)."""
+
+    @abstractmethod
     def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         """Bulk-update site rows: each dict has `id` and the value of every column written,
         which is each of `columns` (default: every SITE_UPDATE_COLUMNS; `geom` as WKB bytes
@@ -501,6 +508,11 @@ class SQLiteStore(Store):
             found.extend(tuple(r) for r in connection.exec_driver_sql(sql, flat).fetchall())
         return found
 
+    def add_rows(self, table, columns, keys, rows):
+        if rows:
+            sql = _add_rows_sql(table, columns, keys, "?")
+            self.session.connection().exec_driver_sql(sql, list(rows))
+
     def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         if not rows:
             return
@@ -572,6 +584,12 @@ class PostGISStore(Store):
             if not cursor.nextset():
                 return found
 
+    def add_rows(self, table, columns, keys, rows):
+        if rows:
+            sql = _add_rows_sql(table, columns, keys, "%s")
+            with _driver_errors(sql):
+                self._cursor().executemany(sql, rows)
+
     def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         # psycopg's pipelined executemany of one prepared statement (see insert_returning).
         if not rows:
@@ -595,6 +613,15 @@ class PostGISStore(Store):
 
     def _insert_counter_if_missing(self, name):
         return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+def _add_rows_sql(table: Table, columns: Sequence[str], keys: Sequence[str], mark: str) -> str:
+    adding = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in columns if c not in keys)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adding}"
+    )
 
 
 @contextmanager
