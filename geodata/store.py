@@ -702,7 +702,7 @@ def _sqlite_converter(column_type):
     if isinstance(column_type, JSON):
         return lambda v: None if v is None else orjson.dumps(v, default=str).decode()
     if isinstance(column_type, DateTime):
-        return lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f") if v is not None else None
+        return _datetime_text
     if isinstance(column_type, Date):
         return lambda v: v.isoformat() if v is not None else None
     if isinstance(column_type, Boolean):
@@ -710,6 +710,22 @@ def _sqlite_converter(column_type):
     if isinstance(column_type, Geometry):
         return lambda v: v if v is None or isinstance(v, bytes) else shapely.to_wkb(v)
     return None
+
+
+# The last datetime _datetime_text formatted, with its text: a batch stamps every row of
+# every table with the same time, so it is formatted once. One tuple, replaced whole, so
+# that threads never see a time with another's text.
+_LAST_DATETIME: list[tuple] = [(None, None)]
+
+
+def _datetime_text(value):
+    if value is None:
+        return None
+    last, text = _LAST_DATETIME[0]
+    if value is not last:
+        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        _LAST_DATETIME[0] = (value, text)
+    return text
 
 
 def open_store(session: Session) -> Store:
