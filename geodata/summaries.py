@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    bindparam,
     case,
     column,
     delete,
@@ -72,7 +71,7 @@ from geodata.models import (
 )
 from geodata.models.assessments import REGION_TOTAL_FIELDS, SEX_AGE_FIELDS
 from geodata.models.sites import SITE_TYPES
-from geodata.store import open_store
+from geodata.store import InValues, open_store
 
 LEVELS = (0, 1, 2, 3, 4)
 NEED_FIELDS = ("priority_need_1", "priority_need_2", "priority_need_3")
@@ -412,8 +411,8 @@ _SITE_CODES_BY_KEY = (
     )
     .where(
         or_(
-            Site.__table__.c.site_id.in_(bindparam("site_ids", expanding=True)),
-            Site.__table__.c.id.in_(bindparam("site_pks", expanding=True)),
+            InValues(Site.__table__.c.site_id, "site_ids"),
+            InValues(Site.__table__.c.id, "site_pks"),
         )
     )
     .order_by(Site.__table__.c.id)

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -51,7 +51,7 @@ from geodata.models import (
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
 from geodata.rounds import round_for
-from geodata.store import SITE_SEQUENCE, Store, codes_disagree, open_store
+from geodata.store import SITE_SEQUENCE, InValues, Store, codes_disagree, open_store
 from geodata.summaries import RegionTotalsChange
 from geodata.types import point_wkb
 from sync.canonical import content_hash
@@ -331,15 +331,14 @@ def _conflict(item: _Item, results, quarantine, context, field_name: str, messag
 # connection (building and cache-keying a statement per call cost more than running it).
 _SUBMISSIONS = Submission.__table__.c
 _QUARANTINE = QuarantinedSubmission.__table__.c
-_IN = bindparam("values", expanding=True)
 _STORED_HASHES = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.content_hash).where(
-    _SUBMISSIONS.submission_id.in_(_IN)
+    InValues(_SUBMISSIONS.submission_id)
 )
 _REFUSED = select(_QUARANTINE.submission_id, _QUARANTINE.content_hash, _QUARANTINE.errors).where(
-    _QUARANTINE.reason == INVALID, _QUARANTINE.submission_id.in_(_IN)
+    _QUARANTINE.reason == INVALID, InValues(_QUARANTINE.submission_id)
 )
 _HEADS = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.root_id, _SUBMISSIONS.status).where(
-    _SUBMISSIONS.submission_id.in_(_IN)
+    InValues(_SUBMISSIONS.submission_id)
 )
 _ROUNDS = select(Round.__table__.c.number, Round.__table__.c.start_date, Round.__table__.c.end_date)
 
@@ -496,7 +495,7 @@ _PLACEMENT_READ = [c for c in Store.SITE_PLACEMENT_COLUMNS if c != "geom"]
 _ATTRIBUTE_COLUMNS = [c for c in Store.SITE_UPDATE_COLUMNS if c not in Store.SITE_PLACEMENT_COLUMNS]
 
 _SITES = select(*(Site.__table__.c[c] for c in SITE_COLUMNS)).where(
-    Site.__table__.c.site_id.in_(_IN)
+    InValues(Site.__table__.c.site_id)
 )
 
 
