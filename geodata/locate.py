@@ -127,25 +127,27 @@ class Locator:
         valid = ~(shapely.is_missing(points) | shapely.is_empty(points))
         every = bool(valid.all())
         positions: dict[int, np.ndarray] = {}
-        for level in self.levels:
-            if every:
-                positions[level] = self.indexes[level].query(points)
-            else:
-                found = np.full(n, -1, dtype=np.int64)
-                found[valid] = self.indexes[level].query(points[valid])
-                positions[level] = found
-        # Finest to coarsest: a placed area's parent overrides the coarser polygon test.
+        # Finest to coarsest: a placed area's parent overrides the coarser polygon test, so
+        # that test is run only for the points no finer area places.
         for level in reversed(self.levels):
-            parents = self.parent_position.get(level)
+            parents = self.parent_position.get(level + 1)
             if parents is None:
-                continue
-            child = positions[level]
-            placed = child >= 0
-            parent = np.where(placed, parents[np.where(placed, child, 0)], -1)
-            positions[level - 1] = np.where(parent >= 0, parent, positions[level - 1])
+                found = np.full(n, -1, dtype=np.int64)
+                todo = valid if not every else None
+            else:
+                child = positions[level + 1]
+                placed = child >= 0
+                found = np.where(placed, parents[np.where(placed, child, 0)], -1)
+                todo = valid & (found < 0)
+            if todo is None:
+                found = self.indexes[level].query(points)
+            elif todo.any():
+                found[todo] = self.indexes[level].query(points[todo])
+            positions[level] = found
         pcodes = {}
         inside_any = np.zeros(n, dtype=bool)
-        for level, found in positions.items():
+        for level in self.levels:
+            found = positions[level]
             codes = np.full(n, None, dtype=object)
             hit = found >= 0
             codes[hit] = self.indexes[level].pcodes[found[hit]]

@@ -23,11 +23,27 @@ import orjson
 import psycopg
 import shapely
 from psycopg.types.json import Json
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table, delete, func, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Table,
+    TypeDecorator,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import NullType
 
 from geodata.boundaries import BoundaryLayer
 from geodata.errors import BoundaryImportError
@@ -342,6 +358,19 @@ class Store(ABC):
         "change_seq",
         "updated_at",
     )
+    # Of those, the ones a site's point decides (the rest: its attributes and rounds).
+    SITE_PLACEMENT_COLUMNS = (
+        "lon",
+        "lat",
+        "admin0_pcode",
+        "admin1_pcode",
+        "admin2_pcode",
+        "admin3_pcode",
+        "admin4_pcode",
+        "location_status",
+        "admin_mismatch",
+        "geom",
+    )
 
     def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
         """Bulk-insert rows that all carry the same keys (no RETURNING)."""
@@ -362,9 +391,17 @@ class Store(ABC):
         settles races between writers)."""
 
     @abstractmethod
-    def update_sites(self, rows: Sequence[dict]) -> None:
-        """Bulk-update site rows: each dict has `id` and every SITE_UPDATE_COLUMNS value
-        (`geom` as WKB bytes or a shapely point)."""
+    def add_rows(
+        self, table: Table, columns: Sequence[str], keys: Sequence[str], rows: Sequence[tuple]
+    ) -> None:
+        """Bulk-insert rows (tuples of `columns`); where a stored row has the same `keys`,
+        add the row's other values to it instead (INSERT .. ON CONFLICT DO UPDATE)."""
+
+    @abstractmethod
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
+        """Bulk-update site rows: each dict has `id` and the value of every column written,
+        which is each of `columns` (default: every SITE_UPDATE_COLUMNS; `geom` as WKB bytes
+        or a shapely point). Columns not written keep their stored values."""
 
     # --- transactions -----------------------------------------------------------------
 
@@ -487,10 +524,15 @@ class SQLiteStore(Store):
             found.extend(tuple(r) for r in connection.exec_driver_sql(sql, flat).fetchall())
         return found
 
-    def update_sites(self, rows: Sequence[dict]) -> None:
+    def add_rows(self, table, columns, keys, rows):
+        if rows:
+            sql = _add_rows_sql(table, columns, keys, "?")
+            self.session.connection().exec_driver_sql(sql, list(rows))
+
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         if not rows:
             return
-        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        columns = (*(columns or self.SITE_UPDATE_COLUMNS), "id")
         sql = f"UPDATE sites SET {', '.join(f'{c} = ?' for c in columns[:-1])} WHERE id = ?"
         self.session.connection().exec_driver_sql(
             sql, _sqlite_values(Site.__table__, columns, rows)
@@ -558,12 +600,18 @@ class PostGISStore(Store):
             if not cursor.nextset():
                 return found
 
-    def update_sites(self, rows: Sequence[dict]) -> None:
+    def add_rows(self, table, columns, keys, rows):
+        if rows:
+            sql = _add_rows_sql(table, columns, keys, "%s")
+            with _driver_errors(sql):
+                self._cursor().executemany(sql, rows)
+
+    def update_sites(self, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
         # psycopg's pipelined executemany of one prepared statement (see insert_returning).
         if not rows:
             return
         table = Site.__table__
-        columns = (*self.SITE_UPDATE_COLUMNS, "id")
+        columns = (*(columns or self.SITE_UPDATE_COLUMNS), "id")
         assignments = ", ".join(f"{c} = {_postgis_placeholder(table, c)}" for c in columns[:-1])
         values = _postgis_values(table, columns, rows)
         sql = f"UPDATE sites SET {assignments} WHERE id = %s"
@@ -581,6 +629,15 @@ class PostGISStore(Store):
 
     def _insert_counter_if_missing(self, name):
         return postgresql_insert(Counter).values(name=name, value=0).on_conflict_do_nothing()
+
+
+def _add_rows_sql(table: Table, columns: Sequence[str], keys: Sequence[str], mark: str) -> str:
+    adding = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in columns if c not in keys)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adding}"
+    )
 
 
 @contextmanager
@@ -661,7 +718,7 @@ def _sqlite_converter(column_type):
     if isinstance(column_type, JSON):
         return lambda v: None if v is None else orjson.dumps(v, default=str).decode()
     if isinstance(column_type, DateTime):
-        return lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f") if v is not None else None
+        return _datetime_text
     if isinstance(column_type, Date):
         return lambda v: v.isoformat() if v is not None else None
     if isinstance(column_type, Boolean):
@@ -669,6 +726,65 @@ def _sqlite_converter(column_type):
     if isinstance(column_type, Geometry):
         return lambda v: v if v is None or isinstance(v, bytes) else shapely.to_wkb(v)
     return None
+
+
+# The last datetime _datetime_text formatted, with its text: a batch stamps every row of
+# every table with the same time, so it is formatted once. One tuple, replaced whole, so
+# that threads never see a time with another's text.
+_LAST_DATETIME: list[tuple] = [(None, None)]
+
+
+def _datetime_text(value):
+    if value is None:
+        return None
+    last, text = _LAST_DATETIME[0]
+    if value is not last:
+        text = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        _LAST_DATETIME[0] = (value, text)
+    return text
+
+
+class InValues(ColumnElement):
+    """`column IN (values)` with the values bound as one parameter `name` (a list), in a
+    statement built once: SQLAlchemy's expanding IN re-renders the statement and a
+    parameter per value on every call, which costs more than the query at 500 keys.
+    SQLite reads the list as a JSON array (json_each), PostgreSQL as an array (= ANY);
+    both use the column's index."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is (SQLite would add "= 1")
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column, name: str = "values"):
+        self.column = column
+        self.values = bindparam(name, type_=_ValueList())
+
+
+class _ValueList(TypeDecorator):
+    impl = NullType  # passed as it is (no bind cast): the statement casts it
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if dialect.name == "sqlite":
+            return orjson.dumps(list(value)).decode()
+        return list(value)
+
+
+@compiles(InValues, "sqlite")
+def _in_values_sqlite(element, compiler, **kw):
+    column = compiler.process(element.column, **kw)
+    return f"{column} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+
+
+@compiles(InValues, "postgresql")
+def _in_values_postgresql(element, compiler, **kw):
+    column = compiler.process(element.column, **kw)
+    array = compiler.dialect.type_compiler_instance.process(element.column.type)
+    return f"{column} = ANY(CAST({compiler.process(element.values, **kw)} AS {array}[]))"
 
 
 def open_store(session: Session) -> Store:

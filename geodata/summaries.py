@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    bindparam,
     case,
     column,
     delete,
@@ -58,8 +57,6 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from geodata.errors import SummaryParameterError, UnknownArea
@@ -74,6 +71,7 @@ from geodata.models import (
 )
 from geodata.models.assessments import REGION_TOTAL_FIELDS, SEX_AGE_FIELDS
 from geodata.models.sites import SITE_TYPES
+from geodata.store import InValues, open_store
 
 LEVELS = (0, 1, 2, 3, 4)
 NEED_FIELDS = ("priority_need_1", "priority_need_2", "priority_need_3")
@@ -236,24 +234,14 @@ def summary_levels(session: Session) -> list[int]:
 def _write(session: Session, delta: _Delta) -> None:
     """Add the delta to the stored totals (insert or add), then drop emptied rows."""
     by_level, by_need = delta.by_level()
-    totals = [
-        dict(zip(("round_number", "level", "pcode", "site_type"), key, strict=True))
-        | dict(zip(REGION_TOTAL_FIELDS, values, strict=True))
-        for key, values in by_level.items()
-        if any(values)
-    ]
-    needs = [
-        dict(zip(("round_number", "level", "pcode", "need"), key, strict=True))
-        | {"score": v[0], "first_count": v[1], "cited_count": v[2]}
-        for key, v in by_need.items()
-        if any(v)
-    ]
-    dialect = session.get_bind().dialect.name
-    for model, rows in ((RegionTotal, totals), (RegionNeedTotal, needs)):
-        if rows:
-            statement = _upsert_adding(dialect, model)
-            for start in range(0, len(rows), 2000):
-                session.connection().execute(statement, rows[start : start + 2000])
+    store = open_store(session)
+    for model, fields, entries in (
+        (RegionTotal, REGION_TOTAL_FIELDS, by_level),
+        (RegionNeedTotal, NEED_TOTAL_FIELDS, by_need),
+    ):
+        rows = [(*key, *values) for key, values in entries.items() if any(values)]
+        keys = _KEYS[model]
+        store.add_rows(model.__table__, (*keys, *fields), keys, rows)
     # Only a subtraction can empty a row; a batch of new assessments only adds.
     subtracted = any(v[0] < 0 for v in by_level.values()) or any(v[2] < 0 for v in by_need.values())
     rounds = sorted({k[0] for k in by_level} | {k[0] for k in by_need})
@@ -270,24 +258,11 @@ def _write(session: Session, delta: _Delta) -> None:
         )
 
 
-_UPSERTS: dict = {}
+NEED_TOTAL_FIELDS = ("score", "first_count", "cited_count")
 _KEYS = {
     RegionTotal: ("round_number", "level", "pcode", "site_type"),
     RegionNeedTotal: ("round_number", "level", "pcode", "need"),
 }
-
-
-def _upsert_adding(dialect: str, model):
-    """INSERT .. ON CONFLICT DO UPDATE SET f = f + excluded.f (built once per dialect)."""
-    if (dialect, model) not in _UPSERTS:
-        table = model.__table__
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
-        fields = [c.name for c in table.columns if c.name not in _KEYS[model]]
-        _UPSERTS[(dialect, model)] = statement.on_conflict_do_update(
-            index_elements=list(_KEYS[model]),
-            set_={f: table.c[f] + statement.excluded[f] for f in fields},
-        )
-    return _UPSERTS[(dialect, model)]
 
 
 def _lock_totals(session: Session, mode: str) -> None:
@@ -436,8 +411,8 @@ _SITE_CODES_BY_KEY = (
     )
     .where(
         or_(
-            Site.__table__.c.site_id.in_(bindparam("site_ids", expanding=True)),
-            Site.__table__.c.id.in_(bindparam("site_pks", expanding=True)),
+            InValues(Site.__table__.c.site_id, "site_ids"),
+            InValues(Site.__table__.c.id, "site_pks"),
         )
     )
     .order_by(Site.__table__.c.id)

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -51,7 +51,7 @@ from geodata.models import (
 from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
 from geodata.rounds import round_for
-from geodata.store import SITE_SEQUENCE, Store, codes_disagree, open_store
+from geodata.store import SITE_SEQUENCE, InValues, Store, codes_disagree, open_store
 from geodata.summaries import RegionTotalsChange
 from geodata.types import point_wkb
 from sync.canonical import content_hash
@@ -331,15 +331,14 @@ def _conflict(item: _Item, results, quarantine, context, field_name: str, messag
 # connection (building and cache-keying a statement per call cost more than running it).
 _SUBMISSIONS = Submission.__table__.c
 _QUARANTINE = QuarantinedSubmission.__table__.c
-_IN = bindparam("values", expanding=True)
 _STORED_HASHES = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.content_hash).where(
-    _SUBMISSIONS.submission_id.in_(_IN)
+    InValues(_SUBMISSIONS.submission_id)
 )
 _REFUSED = select(_QUARANTINE.submission_id, _QUARANTINE.content_hash, _QUARANTINE.errors).where(
-    _QUARANTINE.reason == INVALID, _QUARANTINE.submission_id.in_(_IN)
+    _QUARANTINE.reason == INVALID, InValues(_QUARANTINE.submission_id)
 )
 _HEADS = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.root_id, _SUBMISSIONS.status).where(
-    _SUBMISSIONS.submission_id.in_(_IN)
+    InValues(_SUBMISSIONS.submission_id)
 )
 _ROUNDS = select(Round.__table__.c.number, Round.__table__.c.start_date, Round.__table__.c.end_date)
 
@@ -430,8 +429,11 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
     if raced:  # another request stored these ids between our read and our insert
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
-    site_pks = _upsert_sites(session, items)
-    totals.finish(_insert_assessments(session, items, inserted, site_pks, context.received_at))
+    places = _Places(open_store(session).locator())
+    site_pks = _upsert_sites(session, items, places)
+    totals.finish(
+        _insert_assessments(session, items, inserted, site_pks, context.received_at, places)
+    )
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
 
@@ -488,19 +490,26 @@ SITE_COLUMNS = (
     *(c for c in Store.SITE_UPDATE_COLUMNS if c not in ("geom", "change_seq", "updated_at")),
 )
 
+# What a site's point decides, as read (geom follows lon and lat), and the other columns.
+_PLACEMENT_READ = [c for c in Store.SITE_PLACEMENT_COLUMNS if c != "geom"]
+_ATTRIBUTE_COLUMNS = [c for c in Store.SITE_UPDATE_COLUMNS if c not in Store.SITE_PLACEMENT_COLUMNS]
+
 _SITES = select(*(Site.__table__.c[c] for c in SITE_COLUMNS)).where(
-    Site.__table__.c.site_id.in_(_IN)
+    InValues(Site.__table__.c.site_id)
 )
 
 
-def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
+def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, int]:
     """Match or create each item's site by site_id and keep its registry entry current.
 
     A site's attributes follow its newest round: a late submission for an older round does
     not move a site or rename it. Returns site_id -> primary key.
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
-    existing = {row.site_id: dict(row._mapping) for row in _rows_in(session, _SITES, site_ids)}
+    existing = {
+        row.site_id: dict(zip(SITE_COLUMNS, row, strict=True))
+        for row in _rows_in(session, _SITES, site_ids)
+    }
     sites: dict[str, dict] = {}
     for site_id in site_ids:
         sites[site_id] = (
@@ -526,7 +535,7 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
     for item in items:
         _apply_assessment_to_site(sites[item.data["site_id"]], item.data)
 
-    _place(session, list(sites.values()))
+    _place(places, list(sites.values()))
     changed = [s for sid, s in sites.items() if sid not in existing or s != existing[sid]]
     if not changed:
         return {sid: s["id"] for sid, s in sites.items()}
@@ -544,8 +553,16 @@ def _upsert_sites(session, items: list[_Item]) -> dict[str, int]:
         ]
         for site_id, pk in store.insert_returning(Site.__table__, rows, ["site_id", "id"]):
             sites[site_id]["id"] = pk
-    old = [s for s in changed if s["site_id"] in existing]
-    store.update_sites([s | {"geom": _point(s), "updated_at": now} for s in old])
+    # A site that did not move keeps its point and placement as stored: leaving those
+    # columns out of its UPDATE spares their indexes (half of SQLite's work per row).
+    moved, kept = [], []
+    for site in changed:
+        stored = existing.get(site["site_id"])
+        if stored is not None:
+            placed = all(site[c] == stored[c] for c in _PLACEMENT_READ)
+            (kept if placed else moved).append(site)
+    store.update_sites([s | {"geom": _point(s), "updated_at": now} for s in moved])
+    store.update_sites([s | {"updated_at": now} for s in kept], _ATTRIBUTE_COLUMNS)
     return {sid: s["id"] for sid, s in sites.items()}
 
 
@@ -573,20 +590,17 @@ def _apply_assessment_to_site(site: dict, data: dict) -> None:
         site["lon"], site["lat"] = location["lon"], location["lat"]
 
 
-def _place(session, sites: list[dict]) -> None:
-    """Locate sites (vectorised) and set their located codes, status and mismatch flag."""
-    locator = open_store(session).locator()
-    lons = np.array([s["lon"] if s["lon"] is not None else np.nan for s in sites], dtype=float)
-    lats = np.array([s["lat"] if s["lat"] is not None else np.nan for s in sites], dtype=float)
-    placement = locator.locate(lons, lats)
-    for i, site in enumerate(sites):
+def _place(places: _Places, sites: list[dict]) -> None:
+    """Locate sites and set their located codes, status and mismatch flag."""
+    located = places.of([(s["lon"], s["lat"]) for s in sites])
+    has_levels = bool(places.locator.levels)
+    for site, (codes, inside) in zip(sites, located, strict=True):
         for level in range(5):
-            codes = placement.pcodes.get(level)
-            site[f"admin{level}_pcode"] = codes[i] if codes is not None else None
-        if site["lon"] is None or not locator.levels:
+            site[f"admin{level}_pcode"] = codes[level]
+        if site["lon"] is None or not has_levels:
             site["location_status"] = "no_location" if site["lon"] is None else "located"
         else:
-            site["location_status"] = "located" if placement.inside_any[i] else "outside"
+            site["location_status"] = "located" if inside else "outside"
         site["admin_mismatch"] = codes_disagree(
             site["declared_admin1_pcode"],
             site["declared_admin2_pcode"],
@@ -595,34 +609,60 @@ def _place(session, sites: list[dict]) -> None:
         )
 
 
+class _Places:
+    """Where one batch's points fall, each distinct point located once (in bulk): a site's
+    point is usually its newest item's, so sites and assessments share most of them."""
+
+    NOWHERE = ((None,) * 5, False)
+
+    def __init__(self, locator):
+        self.locator = locator
+        self.found: dict[tuple[float, float], tuple[tuple, bool]] = {}
+
+    def of(self, points: list[tuple[float | None, float | None]]) -> list[tuple[tuple, bool]]:
+        """(admin0..admin4 codes, inside any area) per (lon, lat); a None point is nowhere."""
+        found = self.found
+        new = list(dict.fromkeys(p for p in points if p[0] is not None and p not in found))
+        if new:
+            placement = self.locator.locate(
+                np.array([p[0] for p in new], dtype=float),
+                np.array([p[1] for p in new], dtype=float),
+            )
+            nothing = [None] * len(new)
+            columns = [
+                placement.pcodes[lv].tolist() if lv in placement.pcodes else nothing
+                for lv in range(5)
+            ]
+            inside = placement.inside_any.tolist()
+            for n, (point, *codes) in enumerate(zip(new, *columns, strict=True)):
+                found[point] = (tuple(codes), inside[n])
+        nowhere = self.NOWHERE
+        return [found[p] if p[0] is not None else nowhere for p in points]
+
+
 def _point(site: dict) -> bytes | None:
     return point_wkb(site["lon"], site["lat"]) if site["lon"] is not None else None
 
 
 def _insert_assessments(
-    session, items: list[_Item], seqs: dict[str, int], site_pks: dict[str, int], now: datetime
+    session,
+    items: list[_Item],
+    seqs: dict[str, int],
+    site_pks: dict[str, int],
+    now: datetime,
+    places: _Places,
 ) -> list[dict]:
     """Insert the items' assessments and origins; returns the assessment rows."""
-    locator = open_store(session).locator()
     points = [i.data.get("location") or {} for i in items]
-    placement = locator.locate(
-        np.array([p.get("lon", np.nan) for p in points], dtype=float),
-        np.array([p.get("lat", np.nan) for p in points], dtype=float),
-    )
-    located = {
-        level: (
-            placement.pcodes[level].tolist() if level in placement.pcodes else [None] * len(items)
-        )
-        for level in range(5)
-    }
-    inside = placement.inside_any.tolist()
+    located = places.of([(p.get("lon"), p.get("lat")) for p in points])
     rows = []
     for n, item in enumerate(items):
         data = item.data
         point = points[n]
+        codes, inside = located[n]
         assessed_on = _as_date(data.get("assessment_date"))
         declared1, declared2 = data.get("admin1_pcode"), data.get("admin2_pcode")
-        located1, located2 = located[1][n], located[2][n]
+        located1, located2 = codes[1], codes[2]
         row = {
             "id": seqs[item.id],
             "submission_seq": seqs[item.id],
@@ -641,13 +681,13 @@ def _insert_assessments(
             "lat": point.get("lat"),
             "declared_admin1_pcode": declared1,
             "declared_admin2_pcode": declared2,
-            "admin0_pcode": located[0][n],
+            "admin0_pcode": codes[0],
             "admin1_pcode": located1,
             "admin2_pcode": located2,
-            "admin3_pcode": located[3][n],
-            "admin4_pcode": located[4][n],
+            "admin3_pcode": codes[3],
+            "admin4_pcode": codes[4],
             "location_status": (
-                "no_location" if point.get("lon") is None else "located" if inside[n] else "outside"
+                "no_location" if point.get("lon") is None else "located" if inside else "outside"
             ),
             "admin_mismatch": codes_disagree(declared1, declared2, located1, located2),
         }
