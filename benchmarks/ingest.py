@@ -8,6 +8,8 @@ validation, dedupe, locating and storing included. Three passes per repetition:
 * existing sites: the next round for the same sites;
 * duplicates: the second pass sent again (every item answers `duplicate`).
 
+Before the clock starts, two rounds for 500 other sites warm the server up (see `warm_up`).
+
 Target: 5,000 items/s or more on SQLite. Reference: ODK Central's backend on this machine
 sustained about 143 submissions/s with one client (94/s with 8).
 
@@ -63,6 +65,7 @@ def main() -> None:
     for repetition in range(args.repeat):
         with Server(args.backend, args.workers) as server:
             first, second = make_rounds(server, args.sites, seed=repetition)
+            warm_up(server, args.workers, seed=1000 + repetition)
             for name, items, expected in (
                 ("new sites", first, "created"),
                 ("existing sites", second, "created"),
@@ -89,10 +92,23 @@ def main() -> None:
         )
     if args.backend == "postgis":
         print("(PostGIS: the CPU figure is gunicorn's alone; PostgreSQL's own work is not in it)")
+    slowest = min(statistics.median(rates["new sites"]), statistics.median(rates["existing sites"]))
     print(
-        "target 5,000 items/s (SQLite, valid items): "
-        + ("met" if statistics.median(rates["existing sites"]) >= 5000 else "NOT met")
+        "target 5,000 items/s (SQLite, valid items, new and existing sites): "
+        + ("met" if slowest >= 5000 else "NOT met")
     )
+
+
+def warm_up(server, workers: int, seed: int) -> None:
+    """Two rounds for 500 other sites, sent before the clock starts, in small batches so
+    that every worker gets some. A fresh worker's first batches pay about 100 ms of
+    one-off setup (SQLAlchemy's mappers, the locator's index, statement compilation): a
+    long-running server pays it once, not once per 5,000 items."""
+    first, second = make_rounds(server, BATCH, seed=seed)
+    size = BATCH // (4 * workers)
+    for items in (first, second):
+        for i in range(0, len(items), size):
+            post_all(server, items[i : i + size], "created")
 
 
 def make_rounds(server, count: int, seed: int):
