@@ -53,20 +53,6 @@ FLAG_COLUMNS = (
 )
 # Coordinates to 5 decimals (about a metre): enough for a marker, and a lighter answer.
 COORDINATE_DIGITS = 5
-_SITE_COLUMNS = (
-    Site.id,
-    Site.site_id,
-    Site.name,
-    Site.lat,
-    Site.lon,
-    Site.site_type,
-    Site.status,
-    Site.admin1_pcode,
-    Site.admin2_pcode,
-    Site.declared_admin1_pcode,
-    Site.declared_admin2_pcode,
-    Site.admin_mismatch,
-)
 
 
 def map_version(session: Session, round_number: int | None) -> str:

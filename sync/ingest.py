@@ -343,11 +343,9 @@ _HEADS = select(_SUBMISSIONS.submission_id, _SUBMISSIONS.root_id, _SUBMISSIONS.s
 _ROUNDS = select(Round.__table__.c.number, Round.__table__.c.start_date, Round.__table__.c.end_date)
 
 
-def _rows_in(session, statement, values: list, chunk: int = 500):
-    """Rows of `statement` (with an expanding `values` parameter) for `values`, in chunks."""
-    connection = session.connection()
-    for start in range(0, len(values), chunk):
-        yield from connection.execute(statement, {"values": values[start : start + chunk]}).all()
+def _rows_in(session, statement, values: list):
+    """Rows of `statement` (its InValues list parameter `values`) for `values`."""
+    return session.connection().execute(statement, {"values": values}).all()
 
 
 # --- writing ----------------------------------------------------------------------------

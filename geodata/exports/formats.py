@@ -262,8 +262,9 @@ def geojson_from_query(
 def _postgis_features(driver, sql: str, params: dict) -> Iterator[bytes]:
     """The features, separated by a comma and a line break, streamed by COPY: PostgreSQL
     builds the next rows while we send the last ones (a cursor's FETCH would leave one side
-    waiting for the other). COPY's CSV mode with a delimiter and a quote character no feature contains (to_json
-    escapes every control character) writes each feature as it is, one per line."""
+    waiting for the other). COPY's CSV mode with a delimiter and a quote character no
+    feature contains (to_json escapes every control character) writes each feature as it
+    is, one per line."""
     copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')"
     pending, size, held = [], 0, b""
     with driver.cursor() as cursor, cursor.copy(copy_sql, params) as copy:

@@ -99,8 +99,6 @@ function classify(values) {
 
 async function main() {
   const started = performance.now();
-  const round = element.dataset.round;
-  const level = element.dataset.level;
   // No tile layer by default, so the map sets its own zoom range (markercluster needs one).
   // Clusters are built for every zoom level from the least to the first one drawn
   // unclustered, so that span is what 50,000 sites cost: country view to district.
@@ -108,11 +106,8 @@ async function main() {
   if (element.dataset.tileUrl) {
     L.tileLayer(element.dataset.tileUrl, { attribution: element.dataset.tileAttribution, maxZoom: 18 }).addTo(map);
   }
-  // Started by the page's head (map.html) when it could; the same requests otherwise.
-  const [sitesRequest, areasRequest] = window.dtmMapRequests ?? [
-    `${element.dataset.sitesUrl}?round=${round}`,
-    `${element.dataset.areasUrl}?round=${round}&level=${level}`,
-  ].map((url) => fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }));
+  // Started by the page's head (map.html), before Leaflet's scripts loaded.
+  const [sitesRequest, areasRequest] = window.dtmMapRequests;
   const [data, areas] = await Promise.all([
     getJSON(sitesRequest),
     getJSON(areasRequest).catch((error) => {
