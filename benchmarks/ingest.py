@@ -21,7 +21,8 @@ time to two gunicorn workers (the machine has 2 cores): on SQLite, items are val
 outside the write lock, so one worker validates while the other writes.
 
 PostGIS needs a server on 127.0.0.1:5432 (user postgres); the benchmark creates and drops
-its own database `dtm_bench`.
+its own database, `dtm_bench_ingest` unless `--database NAME` says otherwise (not the
+exports benchmark's `dtm_bench`, which takes long to fill and is kept between runs).
 """
 
 import argparse
@@ -58,12 +59,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clients", type=int, default=1, help="concurrent uploaders")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn worker processes")
+    parser.add_argument(
+        "--database",
+        default="dtm_bench_ingest",
+        help="PostGIS only: the database to create and drop (every run starts empty)",
+    )
     args = parser.parse_args()
 
     rates = {"new sites": [], "existing sites": [], "duplicates": []}
     cpu = {name: [] for name in rates}  # the app server's CPU seconds per item
     for repetition in range(args.repeat):
-        with Server(args.backend, args.workers) as server:
+        with Server(args.backend, args.workers, args.database) as server:
             first, second = make_rounds(server, args.sites, seed=repetition)
             warm_up(server, args.workers, seed=1000 + repetition)
             for name, items, expected in (
@@ -189,8 +195,9 @@ def post_all(server, items: list[dict], expected: str) -> float:
 class Server:
     """A fresh store and a gunicorn worker serving it on a free port."""
 
-    def __init__(self, backend: str, workers: int = 1):
+    def __init__(self, backend: str, workers: int = 1, database: str = "dtm_bench_ingest"):
         self.backend = backend
+        self.database = database
         self.workers = workers
         self.folder = Path(tempfile.mkdtemp(prefix="dtm-bench-"))
 
@@ -198,10 +205,10 @@ class Server:
         if self.backend == "sqlite":
             url = f"sqlite:///{self.folder / 'bench.sqlite'}"
         else:
-            url = "postgresql://postgres@127.0.0.1:5432/dtm_bench"
-            _psql("DROP DATABASE IF EXISTS dtm_bench WITH (FORCE)")
-            _psql("CREATE DATABASE dtm_bench")
-            _psql("CREATE EXTENSION postgis", database="dtm_bench")
+            url = f"postgresql://postgres@127.0.0.1:5432/{self.database}"
+            _psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            _psql(f'CREATE DATABASE "{self.database}"')
+            _psql("CREATE EXTENSION postgis", database=self.database)
         self.env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -261,7 +268,7 @@ class Server:
         self.process.wait(timeout=30)
         shutil.rmtree(self.folder, ignore_errors=True)
         if self.backend == "postgis":
-            _psql("DROP DATABASE IF EXISTS dtm_bench WITH (FORCE)")
+            _psql(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
 
 def _psql(sql: str, database: str = "postgres") -> None:

@@ -345,6 +345,8 @@ _ROUNDS = select(Round.__table__.c.number, Round.__table__.c.start_date, Round._
 
 def _rows_in(session, statement, values: list):
     """Rows of `statement` (its InValues list parameter `values`) for `values`."""
+    if not values:
+        return []  # nothing to look up (a batch with no edits): no statement to run
     return session.connection().execute(statement, {"values": values}).all()
 
 
