@@ -214,3 +214,46 @@ def _statuses(body: bytes) -> list[str]:
         return [r["status"] for r in json.loads(body)["results"]]
     except (ValueError, KeyError, TypeError):
         return []
+
+
+class Gate:
+    """WSGI middleware in front of the app under test: holds chosen requests until released.
+
+    `hold(match)` returns a `Hold`: each request for which `match(environ)` is true waits on
+    its server thread (so the browser sees a slow server) until `release()`; `arrived` is set
+    when the first one comes. Sees the service worker's requests too.
+    """
+
+    def __init__(self, app):
+        self.wrapped = app.wsgi_app
+        self.holds: list[Hold] = []
+        app.wsgi_app = self
+
+    def hold(self, match) -> "Hold":
+        self.holds.append(Hold(match))
+        return self.holds[-1]
+
+    def release_all(self) -> None:
+        for hold in self.holds:
+            hold.release()
+
+    def __call__(self, environ, start_response):
+        for hold in self.holds:
+            if not hold.released.is_set() and hold.match(environ):
+                hold.arrived.set()
+                hold.released.wait(timeout=120)
+        return self.wrapped(environ, start_response)
+
+
+class Hold:
+    def __init__(self, match):
+        self.match = match
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+
+    def wait_arrived(self, timeout: float = 30) -> None:
+        if not self.arrived.wait(timeout):
+            raise AssertionError(f"no held request arrived in {timeout} s")
+
+    def release(self) -> None:
+        self.released.set()

@@ -23,6 +23,7 @@ from geodata.models import ApiToken, QuarantinedSubmission, Site, Submission, Us
 from geodata.store import open_store
 from tests.collect.browser import (
     CHROMIUM,
+    Gate,
     SyncFaults,
     field,
     finalize,
@@ -413,6 +414,49 @@ def test_two_tabs_sending_at_once_send_each_record_once(field_server, browser):
     assert sorted(stored) == sorted(ids)
     assert all(len(versions) == 1 for versions in stored.values())
     context.close()
+
+
+def test_page_loaded_while_the_worker_activates_is_controlled(field_server, browser):
+    """A navigation that starts before the worker is active and ends after its `activate`
+    (a second tab, a reload, a sign-in page while the first visit is still precaching) makes
+    a page that `clients.claim()` in `activate` skips: the claim takes only pages already
+    running. The app must get itself claimed, or it never works offline until reloaded.
+
+    The server is made slow at exactly the two points: the worker's script is held until
+    the reload's request has arrived, and that request is held until the worker is active.
+    """
+    gate = Gate(field_server.app)
+    script = gate.hold(lambda environ: environ["PATH_INFO"] == "/collect/sw.js")
+    navigation = gate.hold(
+        lambda environ: (
+            environ["PATH_INFO"] == "/collect/"
+            and environ.get("HTTP_SEC_FETCH_MODE") == "navigate"
+            and script.arrived.is_set()
+        )
+    )
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(field_server.base + "/collect/")  # registers the worker; its script waits
+        script.wait_arrived()
+        page.evaluate("setTimeout(() => location.reload())")
+        navigation.wait_arrived()  # the new page exists only as a navigation now
+        script.release()
+        # Watched from a page outside the worker's scope (it must not become a client).
+        watcher = context.new_page()
+        watcher.goto(field_server.base + "/not-in-scope")
+        wait_until(
+            watcher,
+            "navigator.serviceWorker.getRegistration('/collect/')"
+            ".then(r => r?.active?.state === 'activated')",
+        )
+        navigation.release()
+        page.wait_for_load_state()
+        page.get_by_role("button", name="Sign in").wait_for()
+        wait_until(page, "navigator.serviceWorker.controller !== null")
+    finally:
+        gate.release_all()
+        context.close()
 
 
 def test_site_picker_gps_and_form_logic(field_server, browser):

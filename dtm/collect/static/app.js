@@ -81,9 +81,21 @@ function registerWorker(attempt) {
     .catch(retry);
 }
 
+// `clients.claim()` in the worker's `activate` takes only the pages already running then. A
+// page whose navigation started before the worker was active and finished after it (a reload,
+// a second tab or the next screen while the first visit is still precaching) is skipped and
+// would stay uncontrolled, "preparing offline use", until reloaded. So once the worker is
+// active, a page it does not control asks it to claim again (sw.js, message "claim").
+function claimWhenActive() {
+  navigator.serviceWorker.ready.then((registration) => {
+    if (!navigator.serviceWorker.controller) registration.active?.postMessage({ type: 'claim' });
+  });
+}
+
 async function start() {
   if ('serviceWorker' in navigator) {
     registerWorker(0);
+    claimWhenActive();
     navigator.serviceWorker.addEventListener('message', () => onRecordsChanged());
     navigator.serviceWorker.addEventListener('controllerchange', () => onRecordsChanged());
   }

@@ -26,6 +26,12 @@ self.addEventListener('activate', (event) => {
   );
 });
 
+// A page that loaded while this worker was activating missed the claim above (it was not
+// running yet); it asks again (app.js, claimWhenActive).
+self.addEventListener('message', (event) => {
+  if (event.data?.type === 'claim') event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
