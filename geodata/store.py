@@ -779,7 +779,8 @@ class InValues(ColumnElement):
     statement built once: SQLAlchemy's expanding IN re-renders the statement and a
     parameter per value on every call, which costs more than the query at 500 keys.
     SQLite reads the list as a JSON array (json_each), PostgreSQL as an array (= ANY);
-    both use the column's index."""
+    both use the column's index. The list may be given here (`values`) or when the
+    statement runs (as the parameter `name`)."""
 
     inherit_cache = True
     type = Boolean()
@@ -789,9 +790,12 @@ class InValues(ColumnElement):
         ("values", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column, name: str = "values"):
+    def __init__(self, column, name: str = "values", values: Iterable | None = None):
         self.column = column
-        self.values = bindparam(name, type_=_ValueList())
+        if values is None:
+            self.values = bindparam(name, type_=_ValueList())
+        else:
+            self.values = bindparam(name, list(values), type_=_ValueList())
 
 
 class _ValueList(TypeDecorator):

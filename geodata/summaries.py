@@ -141,12 +141,14 @@ def current_assessments(
 
 
 def _current_for_sites(session, site_pks: Iterable[int], rounds: Iterable[int] | None = None):
+    # Keys bound as one list parameter each (InValues): an expanding IN would render a
+    # statement with a parameter per site on every call.
     site_pks = sorted(set(site_pks))
     found = {}
     for start in range(0, len(site_pks), CHUNK):
-        conditions = [Assessment.site_pk.in_(site_pks[start : start + CHUNK])]
+        conditions = [InValues(Assessment.site_pk, "site_pks", site_pks[start : start + CHUNK])]
         if rounds is not None:
-            conditions.append(Assessment.round_number.in_(sorted(set(rounds))))
+            conditions.append(InValues(Assessment.round_number, "rounds", sorted(set(rounds))))
         found.update(current_assessments(session, *conditions))
     return found
 
