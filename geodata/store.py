@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 
 import numpy as np
@@ -750,12 +751,22 @@ def _sqlite_converter(column_type):
     if isinstance(column_type, DateTime):
         return _datetime_text
     if isinstance(column_type, Date):
-        return lambda v: v.isoformat() if v is not None else None
+        return _date_text
     if isinstance(column_type, Boolean):
-        return lambda v: None if v is None else int(v)
+        return _BOOLEAN_INTEGERS.__getitem__  # what SQLAlchemy accepts, as it stores it
     if isinstance(column_type, Geometry):
         return lambda v: v if v is None or isinstance(v, bytes) else shapely.to_wkb(v)
     return None
+
+
+_BOOLEAN_INTEGERS = {None: None, False: 0, True: 1}
+
+
+@lru_cache(maxsize=1024)
+def _date_text(value):
+    """A date as ISO text. Cached: date.isoformat is slow for what it does, and the dates
+    of a batch's rows are few (a round's assessment dates)."""
+    return value.isoformat() if value is not None else None
 
 
 # The last datetime _datetime_text formatted, with its text: a batch stamps every row of
