@@ -24,6 +24,7 @@ Why it works this way:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -240,9 +241,17 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
     ), []
 
 
+# A UUID in its canonical text (lowercase, hyphenated): uuid.UUID would give it back as it is.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+
+
 def _uuid(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
