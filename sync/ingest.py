@@ -701,7 +701,7 @@ def _insert_assessments(
         declared1, declared2 = data.get("admin1_pcode"), data.get("admin2_pcode")
         seq = seqs[item.id]
         rows.append(
-            AssessmentRow(
+            AssessmentRow(  # in its fields' order
                 seq,
                 seq,
                 item.id,
@@ -719,7 +719,7 @@ def _insert_assessments(
                 point.get("lat"),
                 declared1,
                 declared2,
-                *codes,
+                *codes,  # admin0..admin4
                 "no_location" if lon is None else "located" if inside else "outside",
                 codes_disagree(declared1, declared2, codes[1], codes[2]),
                 *map(data.get, ASSESSMENT_ANSWERS),
