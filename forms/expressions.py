@@ -454,9 +454,10 @@ def _count(values: Any) -> int:
     return len(values) if type(values) is list else 1
 
 
-# today() as last read, with the local midnights between which it holds: date.today()
-# asks the operating system for the local time zone on every call, and a form asks for
-# today() once per item with a date constraint. One tuple, replaced whole (threads).
+# today() as last read, with the local midnights between which it holds: reading the
+# clock into a local date and formatting it costs about 1.7 µs (date.today().isoformat()),
+# comparing the clock with the next midnight a tenth of that, and a form asks for today()
+# once per item with a date constraint. One tuple, replaced whole (threads).
 _TODAY: list[tuple[float, float, str]] = [(0.0, 0.0, "")]
 
 
