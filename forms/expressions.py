@@ -21,8 +21,10 @@ from __future__ import annotations
 import math
 import operator
 import re
+import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from .errors import FormError
@@ -49,7 +51,14 @@ def to_number(v: Any) -> float | int:
         v = " ".join(map(str, v))
     elif t is dict:
         return _NAN
-    s = str(v).strip()
+    return _text_number(str(v))
+
+
+@lru_cache(maxsize=4096)
+def _text_number(text: str) -> float | int:
+    """number() of a string. Cached: the same texts recur from item to item (a round's
+    assessment dates, today's date), and a date is tried as a float first, which raises."""
+    s = text.strip()
     if not s:
         return _NAN
     try:
@@ -347,9 +356,14 @@ def _equality(op: str, a: _Node, b: _Node) -> _Node:
         if op == "=":
             return _Node(equal_text, boolean=True)
         return _Node(lambda s, d: not equal_text(s, d), boolean=True)
+
+    def equal(s, d):
+        x, y = fa(s, d), fb(s, d)
+        return x == y if type(x) is str and type(y) is str else _equal(x, y)  # two answers
+
     if op == "=":
-        return _Node(lambda s, d: _equal(fa(s, d), fb(s, d)), boolean=True)
-    return _Node(lambda s, d: not _equal(fa(s, d), fb(s, d)), boolean=True)
+        return _Node(equal, boolean=True)
+    return _Node(lambda s, d: not equal(s, d), boolean=True)
 
 
 _RELATIONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -367,7 +381,14 @@ def _relational(op: str, a: _Node, b: _Node) -> _Node:
 
             return _Node(dot_vs_constant, boolean=True)
         return _Node(lambda s, d: rel(to_number(fa(s, d)), c), boolean=True)
-    return _Node(lambda s, d: rel(to_number(fa(s, d)), to_number(fb(s, d))), boolean=True)
+
+    def compare(s, d):
+        x, y = fa(s, d), fb(s, d)
+        if type(x) is int and type(y) is int:  # two counts, `. >= ${households}`
+            return rel(x, y)
+        return rel(to_number(x), to_number(y))
+
+    return _Node(compare, boolean=True)
 
 
 def _divide(x: float, y: float) -> float:
@@ -433,8 +454,24 @@ def _count(values: Any) -> int:
     return len(values) if type(values) is list else 1
 
 
+# today() as last read, with the local midnights between which it holds: reading the
+# clock into a local date and formatting it costs about 1.7 µs (date.today().isoformat()),
+# comparing the clock with the next midnight a tenth of that, and a form asks for today()
+# once per item with a date constraint. One tuple, replaced whole (threads).
+_TODAY: list[tuple[float, float, str]] = [(0.0, 0.0, "")]
+
+
 def _today() -> str:
-    return date.today().isoformat()
+    now = time.time()
+    since, until, text = _TODAY[0]
+    if since <= now < until:
+        return text
+    today = date.today()
+    since = datetime.combine(today, datetime.min.time()).timestamp()
+    until = datetime.combine(today + timedelta(days=1), datetime.min.time()).timestamp()
+    text = today.isoformat()
+    _TODAY[0] = (since, until, text)
+    return text
 
 
 # name -> (python function taking evaluated args, min args, max args, takes nodeset)

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
+from operator import add, attrgetter, sub
 
 from sqlalchemy import (
     case,
@@ -76,19 +76,23 @@ from geodata.store import InValues, open_store
 LEVELS = (0, 1, 2, 3, 4)
 NEED_FIELDS = ("priority_need_1", "priority_need_2", "priority_need_3")
 NEED_POINTS = (3, 2, 1)
+_NEEDS = attrgetter(*NEED_FIELDS)
 CHUNK = 500
 
 # What the summaries read of an assessment.
-FIGURE_COLUMNS = (
-    "households",
-    "individuals",
-    *SEX_AGE_FIELDS,
+MOVEMENT_FIELDS = (
     "arrivals_households",
     "arrivals_individuals",
     "departures_households",
     "departures_individuals",
     "returnee_households",
     "returnee_individuals",
+)
+FIGURE_COLUMNS = (
+    "households",
+    "individuals",
+    *SEX_AGE_FIELDS,
+    *MOVEMENT_FIELDS,
     "functional_latrines",
     "functional_water_points",
 )
@@ -137,12 +141,14 @@ def current_assessments(
 
 
 def _current_for_sites(session, site_pks: Iterable[int], rounds: Iterable[int] | None = None):
+    # Keys bound as one list parameter each (InValues): an expanding IN would render a
+    # statement with a parameter per site on every call.
     site_pks = sorted(set(site_pks))
     found = {}
     for start in range(0, len(site_pks), CHUNK):
-        conditions = [Assessment.site_pk.in_(site_pks[start : start + CHUNK])]
+        conditions = [InValues(Assessment.site_pk, "site_pks", site_pks[start : start + CHUNK])]
         if rounds is not None:
-            conditions.append(Assessment.round_number.in_(sorted(set(rounds))))
+            conditions.append(InValues(Assessment.round_number, "rounds", sorted(set(rounds))))
         found.update(current_assessments(session, *conditions))
     return found
 
@@ -150,25 +156,33 @@ def _current_for_sites(session, site_pks: Iterable[int], rounds: Iterable[int] |
 # --- region totals: what one current assessment adds -----------------------------------
 
 
+# What _figures reads of a row, in one call.
+_FIGURE_INPUTS = attrgetter(
+    "households",
+    "individuals",
+    "functional_latrines",
+    "functional_water_points",
+    "health_facility_access",
+    *SEX_AGE_FIELDS,
+    *MOVEMENT_FIELDS,
+)
+_SEX_AGE_END = 5 + len(SEX_AGE_FIELDS)
+
+
 def _figures(row) -> list[int]:
     """The values one current assessment adds to its region's row, in REGION_TOTAL_FIELDS
     order."""
-    individuals = row.individuals or 0
-    sex_age = [getattr(row, f) for f in SEX_AGE_FIELDS]
-    latrines, water_points = row.functional_latrines, row.functional_water_points
-    access = row.health_facility_access
+    values = _FIGURE_INPUTS(row)
+    households, individuals, latrines, water_points, access = values[:5]
+    individuals = individuals or 0
+    sex_age = values[5:_SEX_AGE_END]
     return [
         1,
-        row.households or 0,
+        households or 0,
         individuals,
         *(v or 0 for v in sex_age),
         int(any(v is not None for v in sex_age)),
-        row.arrivals_households or 0,
-        row.arrivals_individuals or 0,
-        row.departures_households or 0,
-        row.departures_individuals or 0,
-        row.returnee_households or 0,
-        row.returnee_individuals or 0,
+        *(v or 0 for v in values[_SEX_AGE_END:]),
         int(latrines is not None),
         individuals if latrines is not None else 0,
         latrines or 0,
@@ -196,12 +210,9 @@ class _Delta:
         found = self.figures.get(key)
         if found is None:
             self.figures[key] = figures if sign > 0 else [-v for v in figures]
-        elif sign > 0:
-            self.figures[key] = [a + b for a, b in zip(found, figures, strict=True)]
         else:
-            self.figures[key] = [a - b for a, b in zip(found, figures, strict=True)]
-        for field_name, points in zip(NEED_FIELDS, NEED_POINTS, strict=True):
-            need = getattr(row, field_name)
+            self.figures[key] = list(map(add if sign > 0 else sub, found, figures))
+        for need, points in zip(_NEEDS(row), NEED_POINTS, strict=True):
             if need:
                 acc = self.cited[(row.round_number, codes, need)]
                 acc[0] += sign * points
@@ -214,9 +225,7 @@ class _Delta:
             for level in self.levels:
                 key = (round_number, level, codes[level] or "", site_type)
                 found = totals.get(key)
-                totals[key] = (
-                    values if found is None else [a + b for a, b in zip(found, values, strict=True)]
-                )
+                totals[key] = values if found is None else list(map(add, found, values))
         needs: dict = defaultdict(lambda: [0, 0, 0])
         for (round_number, codes, need), values in self.cited.items():
             for level in self.levels:
@@ -448,18 +457,19 @@ class RegionTotalsChange:
         change.before = change._current()
         return change
 
-    def finish(self, inserted: Sequence[dict] | None = None) -> None:
-        """`inserted`: the assessment rows the batch inserted (WINNER_COLUMNS at least), so
-        the new current assessment of the batch's own pairs need not be read back: a new row
-        has the highest seq of its pair. Pairs of superseded bases are read again."""
+    def finish(self, inserted: Sequence | None = None) -> None:
+        """`inserted`: the assessment rows the batch inserted, with WINNER_COLUMNS at least
+        as attributes, so the new current assessment of the batch's own pairs need not be
+        read back: a new row has the highest seq of its pair. Pairs of superseded bases are
+        read again."""
         codes_after = self._codes()
         if inserted is None:
             after = self._current()
         else:
             after = {}
-            for row in sorted(inserted, key=lambda r: r["submission_seq"]):
-                if row["round_number"] is not None:
-                    after[(row["site_pk"], row["round_number"])] = SimpleNamespace(**row)
+            for row in sorted(inserted, key=attrgetter("submission_seq")):
+                if row.round_number is not None:
+                    after[(row.site_pk, row.round_number)] = row
             left = self.base_pairs - set(after)
             if left:
                 after.update(self._current(left))

@@ -24,7 +24,9 @@ Why it works this way:
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -58,6 +60,35 @@ from sync.canonical import content_hash
 
 # Core answers copied into the assessment's typed columns.
 ASSESSMENT_ANSWERS = (*COUNT_FIELDS, *CHOICE_FIELDS)
+
+# An assessment row as ingest writes it: a plain tuple for the driver (no dict per row),
+# whose attributes RegionTotalsChange.finish reads.
+AssessmentRow = namedtuple(
+    "AssessmentRow",
+    (
+        "id",
+        "submission_seq",
+        "submission_id",
+        "root_id",
+        "site_pk",
+        "site_id",
+        "form_id",
+        "form_version",
+        "round_number",
+        "round_named",
+        "assessment_date",
+        "current",
+        "received_at",
+        "lon",
+        "lat",
+        "declared_admin1_pcode",
+        "declared_admin2_pcode",
+        *(f"admin{level}_pcode" for level in range(5)),
+        "location_status",
+        "admin_mismatch",
+        *ASSESSMENT_ANSWERS,
+    ),
+)
 
 CREATED, DUPLICATE, UPDATED, CONFLICT, INVALID = (
     "created",
@@ -210,9 +241,17 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
     ), []
 
 
+# A UUID in its canonical text (lowercase, hyphenated): uuid.UUID would give it back as it is.
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+
+
 def _uuid(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
+    if _CANONICAL_UUID(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -651,7 +690,7 @@ def _insert_assessments(
     site_pks: dict[str, int],
     now: datetime,
     places: _Places,
-) -> list[dict]:
+) -> list[AssessmentRow]:
     """Insert the items' assessments and origins; returns the assessment rows."""
     points = [i.data.get("location") or {} for i in items]
     located = places.of([(p.get("lon"), p.get("lat")) for p in points])
@@ -659,43 +698,37 @@ def _insert_assessments(
     for n, item in enumerate(items):
         data = item.data
         point = points[n]
+        lon = point.get("lon")
         codes, inside = located[n]
-        assessed_on = _as_date(data.get("assessment_date"))
         declared1, declared2 = data.get("admin1_pcode"), data.get("admin2_pcode")
-        located1, located2 = codes[1], codes[2]
-        row = {
-            "id": seqs[item.id],
-            "submission_seq": seqs[item.id],
-            "submission_id": item.id,
-            "root_id": item.root_id,
-            "site_pk": site_pks[data["site_id"]],
-            "site_id": data["site_id"],
-            "form_id": item.form_id,
-            "form_version": item.form_version,
-            "round_number": item.round_number,
-            "round_named": data.get("round") is not None,
-            "assessment_date": assessed_on,
-            "current": True,
-            "received_at": now,
-            "lon": point.get("lon"),
-            "lat": point.get("lat"),
-            "declared_admin1_pcode": declared1,
-            "declared_admin2_pcode": declared2,
-            "admin0_pcode": codes[0],
-            "admin1_pcode": located1,
-            "admin2_pcode": located2,
-            "admin3_pcode": codes[3],
-            "admin4_pcode": codes[4],
-            "location_status": (
-                "no_location" if point.get("lon") is None else "located" if inside else "outside"
-            ),
-            "admin_mismatch": codes_disagree(declared1, declared2, located1, located2),
-        }
-        for name in ASSESSMENT_ANSWERS:
-            row[name] = data.get(name)
-        rows.append(row)
+        seq = seqs[item.id]
+        rows.append(
+            AssessmentRow(  # in its fields' order
+                seq,
+                seq,
+                item.id,
+                item.root_id,
+                site_pks[data["site_id"]],
+                data["site_id"],
+                item.form_id,
+                item.form_version,
+                item.round_number,
+                data.get("round") is not None,
+                _as_date(data.get("assessment_date")),
+                True,
+                now,
+                lon,
+                point.get("lat"),
+                declared1,
+                declared2,
+                *codes,  # admin0..admin4
+                "no_location" if lon is None else "located" if inside else "outside",
+                codes_disagree(declared1, declared2, codes[1], codes[2]),
+                *map(data.get, ASSESSMENT_ANSWERS),
+            )
+        )
     store = open_store(session)
-    store.insert_rows(Assessment.__table__, rows)
+    store.insert_values(Assessment.__table__, AssessmentRow._fields, rows)
     origins = []
     for item in items:
         for position, origin in enumerate(item.data.get("origins") or []):
