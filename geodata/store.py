@@ -338,29 +338,7 @@ class Store(ABC):
         for offset, site in enumerate(sites):
             site.change_seq = last - len(sites) + 1 + offset
 
-    # Registry columns ingest rewrites when a newer assessment arrives.
-    SITE_UPDATE_COLUMNS = (
-        "name",
-        "site_type",
-        "status",
-        "lon",
-        "lat",
-        "declared_admin1_pcode",
-        "declared_admin2_pcode",
-        "first_round",
-        "last_round",
-        "admin0_pcode",
-        "admin1_pcode",
-        "admin2_pcode",
-        "admin3_pcode",
-        "admin4_pcode",
-        "location_status",
-        "admin_mismatch",
-        "geom",
-        "change_seq",
-        "updated_at",
-    )
-    # Of those, the ones a site's point decides (the rest: its attributes and rounds).
+    # Registry columns a site's point decides.
     SITE_PLACEMENT_COLUMNS = (
         "lon",
         "lat",
@@ -372,6 +350,20 @@ class Store(ABC):
         "location_status",
         "admin_mismatch",
         "geom",
+    )
+    # Registry columns ingest rewrites when a newer assessment arrives: its attributes and
+    # rounds, its placement, and the change bookkeeping.
+    SITE_UPDATE_COLUMNS = (
+        "name",
+        "site_type",
+        "status",
+        "declared_admin1_pcode",
+        "declared_admin2_pcode",
+        "first_round",
+        "last_round",
+        *SITE_PLACEMENT_COLUMNS,
+        "change_seq",
+        "updated_at",
     )
 
     def insert_rows(self, table: Table, rows: Sequence[dict]) -> None:
