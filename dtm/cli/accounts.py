@@ -5,7 +5,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from dtm.accounts import AccountError, create_user, find_user, issue_token, revoke_token
+from dtm.accounts import (
+    AccountError,
+    create_user,
+    find_user,
+    issue_token,
+    revoke_token,
+    set_active,
+)
 from dtm.cli import transaction
 from dtm.extensions import db
 from geodata.models import ApiToken, User
@@ -54,11 +61,19 @@ def list_users():
 @users.command("deactivate")
 @click.argument("username")
 def deactivate(username):
-    """Deactivate a user: their tokens and sessions stop working at once."""
+    """Deactivate a user: their tokens and sessions stop working at once (audited)."""
     with transaction(AccountError) as session:
-        user = find_user(session, username)
-        user.active = False
+        set_active(session, find_user(session, username), False)
     click.echo(f"deactivated {username}")
+
+
+@users.command("activate")
+@click.argument("username")
+def activate(username):
+    """Reactivate a deactivated user: their unexpired, unrevoked tokens work again (audited)."""
+    with transaction(AccountError) as session:
+        set_active(session, find_user(session, username), True)
+    click.echo(f"activated {username}")
 
 
 @click.group(cls=AppGroup, help="Manage API tokens (sent as 'Authorization: Bearer <token>').")

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dtm.extensions import db
-from geodata.models import AdminArea, FormVersion, Site
+from geodata.models import AdminArea, AuditEvent, FormVersion, Site
 from tests.support import SOMALIA_ADM1, SOMALIA_ADM2, bearer
 
 
@@ -81,6 +81,28 @@ def test_deactivated_user_tokens_stop_working(runner, client, make_user):
     name, token = make_user("enumerator")
     assert runner.invoke(args=["users", "deactivate", name]).exit_code == 0
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_deactivate_and_activate_are_audited(app, runner, client, make_user):
+    name, token = make_user("enumerator")
+    assert runner.invoke(args=["users", "deactivate", name]).output == f"deactivated {name}\n"
+    assert runner.invoke(args=["users", "activate", name]).output == f"activated {name}\n"
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with app.app_context():
+        events = db.session.execute(
+            select(AuditEvent.action, AuditEvent.actor_name, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.object_id == name, AuditEvent.action.like("user.%activate"))
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("user.deactivate", "cli", {"active": True}, {"active": False}),
+        ("user.activate", "cli", {"active": False}, {"active": True}),
+    ]
+
+
+def test_activate_unknown_user(runner):
+    result = runner.invoke(args=["users", "activate", "ghost"])
+    assert result.exit_code != 0 and "no user named 'ghost'" in result.output
 
 
 def test_boundaries_import_reports_what_it_did(runner):
