@@ -39,7 +39,7 @@ Missing answers and division by zero:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import add, attrgetter, sub
 
@@ -435,8 +435,9 @@ class RegionTotalsChange:
     `begin` (before the batch writes anything) records the current assessments of every
     (site, round) pair the batch can change: the pairs of its items and of the versions
     its edits supersede, and where those sites are placed. `finish` (after the batch
-    wrote) reads the same again and adds the difference; sites whose placement changed take
-    all their rounds along. Both run in the batch's transaction.
+    wrote) takes the same again, from what the batch wrote where the caller hands it over,
+    else by reading, and adds the difference; sites whose placement changed take all their
+    rounds along. Both run in the batch's transaction.
     """
 
     def __init__(self, session: Session, pairs: list[tuple[str, int | None]], bases: list[str]):
@@ -457,12 +458,18 @@ class RegionTotalsChange:
         change.before = change._current()
         return change
 
-    def finish(self, inserted: Sequence | None = None) -> None:
+    def finish(
+        self, inserted: Sequence | None = None, placed: Mapping[int, tuple] | None = None
+    ) -> None:
         """`inserted`: the assessment rows the batch inserted, with WINNER_COLUMNS at least
         as attributes, so the new current assessment of the batch's own pairs need not be
         read back: a new row has the highest seq of its pair. Pairs of superseded bases are
-        read again."""
-        codes_after = self._codes()
+        read again.
+
+        `placed`: site_pk -> located codes (LEVELS order) of every site of the batch, as
+        the batch wrote them, so they need not be read back either; the bases' other sites
+        are not written by a batch and keep the codes `begin` read."""
+        codes_after = self._codes() if placed is None else {**self.codes_before, **placed}
         if inserted is None:
             after = self._current()
         else:

@@ -54,7 +54,7 @@ from geodata.models.assessments import CHOICE_FIELDS, COUNT_FIELDS
 from geodata.models.base import utcnow
 from geodata.rounds import round_for
 from geodata.store import SITE_SEQUENCE, InValues, Store, codes_disagree, open_store
-from geodata.summaries import RegionTotalsChange
+from geodata.summaries import LEVELS, RegionTotalsChange
 from geodata.types import point_wkb
 from sync.canonical import content_hash
 
@@ -469,9 +469,13 @@ def _store(session, items: list[_Item], results, quarantine, context) -> None:
         _classify_raced(session, raced, results, quarantine, context)
         items = [i for i in items if i.id in inserted]
     places = _Places(open_store(session).locator())
-    site_pks = _upsert_sites(session, items, places)
+    sites = _upsert_sites(session, items, places)
+    site_pks = {site_id: site["id"] for site_id, site in sites.items()}
     totals.finish(
-        _insert_assessments(session, items, inserted, site_pks, context.received_at, places)
+        _insert_assessments(session, items, inserted, site_pks, context.received_at, places),
+        placed={
+            site["id"]: tuple(site[f"admin{lv}_pcode"] for lv in LEVELS) for site in sites.values()
+        },
     )
     for item in items:
         results[item.index] = ItemResult(item.id, UPDATED if item.base_version else CREATED)
@@ -538,11 +542,12 @@ _SITES = select(*(Site.__table__.c[c] for c in SITE_COLUMNS)).where(
 )
 
 
-def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, int]:
+def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, dict]:
     """Match or create each item's site by site_id and keep its registry entry current.
 
     A site's attributes follow its newest round: a late submission for an older round does
-    not move a site or rename it. Returns site_id -> primary key.
+    not move a site or rename it. Returns site_id -> the site's columns as stored (with
+    its primary key, "id").
     """
     site_ids = list(dict.fromkeys(i.data["site_id"] for i in items))
     existing = {
@@ -577,7 +582,7 @@ def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, int
     _place(places, list(sites.values()))
     changed = [s for sid, s in sites.items() if sid not in existing or s != existing[sid]]
     if not changed:
-        return {sid: s["id"] for sid, s in sites.items()}
+        return sites
     store = open_store(session)
     last = store.next_seq_block(SITE_SEQUENCE, len(changed))
     for offset, site in enumerate(changed):
@@ -602,7 +607,7 @@ def _upsert_sites(session, items: list[_Item], places: _Places) -> dict[str, int
             (kept if placed else moved).append(site)
     store.update_sites([s | {"geom": _point(s), "updated_at": now} for s in moved])
     store.update_sites([s | {"updated_at": now} for s in kept], _ATTRIBUTE_COLUMNS)
-    return {sid: s["id"] for sid, s in sites.items()}
+    return sites
 
 
 def _apply_assessment_to_site(site: dict, data: dict) -> None:
