@@ -1,8 +1,21 @@
-"""Query parameter parsing with errors that name the parameter."""
+"""Query parameter and path number parsing with errors that name the parameter."""
 
 from flask import request
+from werkzeug.routing import IntegerConverter
 
 from dtm.errors import InvalidParameter
+
+# The largest integer either store can compare with (SQLite INTEGER, PostgreSQL bigint):
+# a larger number in a query or a path would make the database fail instead of answering.
+LARGEST_STORED_INTEGER = 2**63 - 1
+
+
+class StoredIntegerConverter(IntegerConverter):
+    """`<int:...>` in routes: a number beyond what the store holds matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_STORED_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 def int_arg(name: str, default=None, minimum: int | None = None, maximum: int | None = None):
@@ -13,11 +26,16 @@ def int_arg(name: str, default=None, minimum: int | None = None, maximum: int | 
         value = int(raw)
     except ValueError:
         raise InvalidParameter(
-            f"Parameter '{name}' must be a whole number, not {raw!r}.", details={"parameter": name}
+            f"Parameter '{name}' must be a whole number, not {raw[:40]!r}.",
+            details={"parameter": name},
         ) from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+    maximum = LARGEST_STORED_INTEGER if maximum is None else maximum
+    if (minimum is not None and value < minimum) or value > maximum:
+        allowed = (
+            f"between {minimum} and {maximum}" if minimum is not None else f"at most {maximum}"
+        )
         raise InvalidParameter(
-            f"Parameter '{name}' must be between {minimum} and {maximum}, not {value}.",
+            f"Parameter '{name}' must be {allowed}, not {raw[:40]}.",
             details={"parameter": name},
         )
     return value
