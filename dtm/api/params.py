@@ -4,10 +4,7 @@ from flask import request
 from werkzeug.routing import IntegerConverter
 
 from dtm.errors import InvalidParameter
-
-# The largest integer either store can compare with (SQLite INTEGER, PostgreSQL bigint):
-# a larger number in a query or a path would make the database fail instead of answering.
-LARGEST_STORED_INTEGER = 2**63 - 1
+from geodata.store import LARGEST_STORED_INTEGER
 
 
 class StoredIntegerConverter(IntegerConverter):
