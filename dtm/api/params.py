@@ -3,7 +3,7 @@
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-from dtm.errors import InvalidParameter
+from dtm.errors import BadRequest, InvalidParameter
 from geodata.store import LARGEST_STORED_INTEGER
 
 
@@ -36,3 +36,23 @@ def int_arg(name: str, default=None, minimum: int | None = None, maximum: int | 
             details={"parameter": name},
         )
     return value
+
+
+def refuse_nul_characters() -> None:
+    """Before every request: a NUL character in the address, a query parameter or a form
+    field is never meaningful, and PostgreSQL refuses it in text (a 500 there)."""
+    if "\x00" in request.path:
+        raise BadRequest("The address contains a NUL character (%00).")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise InvalidParameter(
+                f"Parameter {name.replace(chr(0), '%00')!r} contains a NUL character (%00).",
+                details={"parameter": name},
+            )
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                raise BadRequest(
+                    f"The form field {name.replace(chr(0), '%00')!r} contains a NUL character.",
+                    details={"field": name},
+                )

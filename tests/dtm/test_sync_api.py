@@ -83,6 +83,8 @@ def test_batch_answers_one_result_per_item_in_order(client, enumerator, operatio
         (lambda c, t: post(c, t, [make_item() for _ in range(6)]), 413, "payload_too_large"),
         (lambda c, t: post(c, t, [make_item(site_name="x" * 3000)]), 413, "payload_too_large"),
         (lambda c, t: post(c, None, [make_item()]), 401, "unauthorized"),
+        # PostgreSQL refuses NUL in text: this was a 500 there
+        (lambda c, t: post(c, t, [make_item()], device_id="tab\x00"), 400, "invalid_body"),
     ],
     ids=[
         "not-json",
@@ -94,6 +96,7 @@ def test_batch_answers_one_result_per_item_in_order(client, enumerator, operatio
         "too-many-items",
         "too-many-bytes",
         "no-token",
+        "nul-in-device-id",
     ],
 )
 def test_bad_batches_get_a_precise_4xx_and_store_nothing(
