@@ -20,6 +20,9 @@ from geodata.errors import RoundError, RoundExists, RoundNotFound
 from geodata.models import Assessment, Round
 
 STATUSES = ("open", "closed")
+# Round numbers are 32-bit integers in the store (PostgreSQL refuses larger ones); no
+# operation runs anywhere near this many rounds.
+MAX_ROUND_NUMBER = 100_000
 UNSET = object()
 
 

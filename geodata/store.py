@@ -56,6 +56,9 @@ from geodata.types import SRID, Geometry
 
 # The change sequence behind the reference-data cursor (see sync.reference).
 SITE_SEQUENCE = "reference"
+# The largest integer both backends compare with (SQLite INTEGER, PostgreSQL bigint); a
+# larger number in a query makes the database fail rather than find nothing.
+LARGEST_STORED_INTEGER = 2**63 - 1
 _LOCATOR_CACHE: "OrderedDict[tuple, Locator]" = OrderedDict()
 _LOCATOR_CACHE_SIZE = 8
 

@@ -103,6 +103,8 @@ ID_CONFLICT_MESSAGE = (
 )
 ACKNOWLEDGED = frozenset({CREATED, DUPLICATE, UPDATED})
 MAX_ID_LENGTH = 100
+# Item fields the store keeps in text columns (of submissions, or of quarantine if refused).
+ENVELOPE_TEXT = ("id", "form_id", "form_version", "base_version", "collected_at")
 
 
 @dataclass
@@ -204,6 +206,11 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
     if not isinstance(raw, Mapping):
         return None, [_error("", "type", "Each item must be a JSON object.")]
     errors = []
+    for key in ENVELOPE_TEXT:  # kept in text columns, where PostgreSQL refuses NUL
+        if isinstance(raw.get(key), str) and "\x00" in raw[key]:
+            errors.append(_error(key, "type", f"{key} contains a NUL character."))
+    if errors:
+        return None, errors
     item_id = _uuid(raw.get("id"))
     if raw.get("id") in (None, ""):
         errors.append(_error("id", "required", "The item has no id (a client-generated UUID)."))
@@ -218,6 +225,10 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
             continue
         if not isinstance(value, str) or not value.strip():
             errors.append(_error(key, "required", f"{key} must be a non-empty string."))
+        elif len(value) > MAX_ID_LENGTH:  # no form has a longer one; the store keeps 100
+            errors.append(
+                _error(key, "type", f"{key} may be at most {MAX_ID_LENGTH} characters long.")
+            )
     collected_at = raw.get("collected_at")
     if collected_at is not None and not isinstance(collected_at, str):
         errors.append(_error("collected_at", "type", "collected_at must be an ISO 8601 string."))
@@ -228,6 +239,10 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
         return None, errors
     form_version = str(raw["form_version"])
     base = _uuid(base_version) if base_version is not None else None
+    try:
+        digest = content_hash(raw["form_id"], form_version, base, data)
+    except TypeError:  # orjson writes at most 254 levels: nothing could store these answers
+        return None, [_error("data", "type", "data is nested too deeply to be stored.")]
     return _Item(
         index=index,
         id=item_id,
@@ -236,7 +251,7 @@ def _parse_item(index: int, raw: Any) -> tuple[_Item | None, list[dict]]:
         base_version=base,
         collected_at=collected_at[:64] if collected_at else None,
         raw_data=data,
-        hash=content_hash(raw["form_id"], form_version, base, data),
+        hash=digest,
         payload=raw,
     ), []
 
@@ -260,7 +275,7 @@ def _uuid(value: Any) -> str | None:
 
 def _raw_id(raw: Any) -> str | None:
     if isinstance(raw, Mapping) and isinstance(raw.get("id"), str | int):
-        return str(raw.get("id"))[:MAX_ID_LENGTH]
+        return _short(raw.get("id"), MAX_ID_LENGTH)
     return None
 
 
@@ -768,7 +783,11 @@ def _quarantine_row(raw, item: _Item | None, reason: str, errors: list[dict], co
         collected = item.collected_at
     else:
         submission_id = _raw_id(raw) or ""
-        digest = content_hash(None, None, None, raw)
+        try:
+            digest = content_hash(None, None, None, raw)
+        except TypeError:  # too deep to write (see _parse_item): keep what can be kept
+            raw = {"id": submission_id, "unstorable": "nested too deeply to be stored"}
+            digest = content_hash(None, None, None, raw)
         form_id = form_version = base = collected = None
         if isinstance(raw, Mapping):
             form_id = _short(raw.get("form_id"))
@@ -794,7 +813,8 @@ def _quarantine_row(raw, item: _Item | None, reason: str, errors: list[dict], co
 
 
 def _short(value, limit: int = 100) -> str | None:
-    return None if value is None else str(value)[:limit]
+    """A text column's copy of a refused item's value (the payload keeps it as sent)."""
+    return None if value is None else str(value)[:limit].replace("\x00", "\ufffd")
 
 
 def _insert_quarantine(session, rows: list[dict]) -> None:

@@ -25,7 +25,10 @@ def init_app(app: Flask) -> None:
         summaries,
         sync,
     )
+    from dtm.api.params import refuse_nul_characters
     from dtm.errors import ERROR_RENDERERS
+
+    app.before_request(refuse_nul_characters)
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api_v1)

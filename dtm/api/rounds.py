@@ -11,6 +11,7 @@ from dtm.api.sync import read_json_body
 from dtm.auth import current_user, require_role
 from dtm.extensions import db
 from geodata.rounds import (
+    MAX_ROUND_NUMBER,
     STATUSES,
     create_round,
     current_round,
@@ -27,7 +28,9 @@ class RoundSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    number = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    number = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ROUND_NUMBER)
+    )
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     start_date = fields.Date(load_default=None, allow_none=True)
     end_date = fields.Date(load_default=None, allow_none=True)

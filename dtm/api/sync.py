@@ -11,6 +11,7 @@ from dtm.errors import InvalidBody, PayloadTooLarge, UnsupportedMediaType
 from dtm.extensions import db
 from geodata.collector import collector_paused
 from geodata.rounds import current_round, round_json
+from sync.canonical import unstorable_part
 from sync.ingest import BatchContext, ingest_batch
 from sync.protocol import BatchSchema
 from sync.reference import (
@@ -27,7 +28,11 @@ from sync.reference import (
 @collector_paused()  # a batch makes ~100,000 acyclic objects (geodata.collector)
 def sync_submissions():
     """Store a batch of submissions; one result per item, in order (see README, Sync)."""
-    batch = read_json_body(BatchSchema(), max_bytes=current_app.config["DTM_SYNC_MAX_BYTES"])
+    batch = read_json_body(
+        BatchSchema(),
+        max_bytes=current_app.config["DTM_SYNC_MAX_BYTES"],
+        checked_per_item=("items",),  # a bad item is quarantined, the others kept
+    )
     limit = current_app.config["DTM_SYNC_MAX_ITEMS"]
     if len(batch["items"]) > limit:
         raise PayloadTooLarge(
@@ -77,8 +82,11 @@ def sync_reference():
     return jsonify(body)
 
 
-def read_json_body(schema, max_bytes: int) -> dict:
-    """Parse a JSON request body with `schema`, answering each fault with a precise 4xx."""
+def read_json_body(schema, max_bytes: int, checked_per_item: tuple[str, ...] = ()) -> dict:
+    """Parse a JSON request body with `schema`, answering each fault with a precise 4xx.
+
+    What is under the top-level keys `checked_per_item` is left to the caller (sync items
+    are checked one by one, so one bad item never fails the others)."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             f"Send the body as application/json, not {request.mimetype or 'no content type'}."
@@ -98,6 +106,13 @@ def read_json_body(schema, max_bytes: int) -> dict:
         raise InvalidBody(f"The body is not valid JSON: {exc}.", details={}) from None
     if not isinstance(body, dict):
         raise InvalidBody("The body must be a JSON object.")
+    unstorable = unstorable_part(body, checked_per_item)
+    if unstorable is not None:
+        field, problem = unstorable
+        raise InvalidBody(
+            f"The request body is not valid: {field or 'the body'} {problem}.",
+            details={"fields": {field: [problem]}},
+        )
     try:
         return schema.load(body)
     except ValidationError as exc:

@@ -5,7 +5,7 @@ from dtm.accounts import audit
 from dtm.cli import transaction
 from dtm.extensions import db
 from geodata.errors import RoundError
-from geodata.rounds import UNSET, create_round, list_rounds, update_round
+from geodata.rounds import MAX_ROUND_NUMBER, UNSET, create_round, list_rounds, update_round
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -16,7 +16,7 @@ def rounds():
 
 
 @rounds.command("create")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("number", type=click.IntRange(min=1, max=MAX_ROUND_NUMBER))
 @click.option("--name", required=True, help="e.g. 'Round 12, November 2026'.")
 @click.option("--start", type=DATE, help="First day of the round (YYYY-MM-DD).")
 @click.option("--end", type=DATE, help="Last day of the round (YYYY-MM-DD).")

@@ -31,7 +31,7 @@ from geodata.boundaries import MAX_LEVEL, SUPPORTED_SUFFIXES, read_boundaries
 from geodata.errors import GeodataError, RoundNotFound
 from geodata.models import AdminLevel, ApiToken, AuditEvent, User
 from geodata.models.accounts import ROLES
-from geodata.rounds import STATUSES, create_round, list_rounds, update_round
+from geodata.rounds import MAX_ROUND_NUMBER, STATUSES, create_round, list_rounds, update_round
 from geodata.store import open_store
 from sync.reference import forms_summary
 
@@ -219,7 +219,7 @@ def admin_rounds(problem: str | None = None, status: int = 200):
 def admin_round_create():
     try:
         values = {
-            "number": _integer("number", minimum=1, maximum=100_000),
+            "number": _integer("number", minimum=1, maximum=MAX_ROUND_NUMBER),
             "name": _required("name"),
             "start_date": _date("start_date"),
             "end_date": _date("end_date"),

@@ -80,7 +80,9 @@ def _number(args, name) -> int | None:
     raw = args.get(name)
     if not raw:
         return None
-    if not raw.isdigit():
+    # isdigit() alone lets through '²' and other digits int() refuses; round numbers are
+    # compared in Python, so only int()'s limit on digits matters
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 100:
         raise SummaryParameterError(f"{name} must be a round number.", name)
     return int(raw)
 

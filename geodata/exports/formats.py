@@ -355,13 +355,23 @@ def xlsx_file(
     dataset: str, columns: list[Column], rows: Iterable[tuple], hxl: bool, metadata: dict
 ) -> str:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value):
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, str):
+            # XLSX cannot hold control characters that answers may carry (other formats
+            # keep them); openpyxl would refuse the whole file
+            return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        return value
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(dataset)
     for line in header_lines(columns, hxl):
         sheet.append(line)
     for row in rows:
-        sheet.append([v.isoformat() if isinstance(v, date) else v for v in row])
+        sheet.append([cell(v) for v in row])
     info = workbook.create_sheet("metadata")
     for key, value in metadata.items():
         info.append(

@@ -35,6 +35,7 @@ from geodata.exports.datasets import (
 )
 from geodata.exports.formats import driver_sql
 from geodata.models import AdminArea, Round
+from geodata.store import LARGEST_STORED_INTEGER
 from geodata.summaries import assessed_rounds, resolve_round, summary_levels
 
 CONFORMANCE = [
@@ -159,6 +160,10 @@ def _moment(text: str, end: bool) -> date | None:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
             return moment.astimezone(UTC).date() if moment.tzinfo else moment.date()
         return date.fromisoformat(text)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 falls before year 1 in UTC
+        raise SummaryParameterError(
+            "Parameter 'datetime' falls outside the years 1 to 9999 in UTC.", "datetime"
+        ) from None
     except ValueError:
         raise SummaryParameterError(
             "Parameter 'datetime' must be an RFC 3339 date-time, a date, or an interval "
@@ -206,8 +211,12 @@ def parse_limit(raw: str | None) -> int:
 def parse_offset(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
-    if not raw.isdigit():
-        raise SummaryParameterError("Parameter 'offset' must be a whole number from 0.", "offset")
+    # isdigit() alone lets through '²' and other digits int() refuses
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > LARGEST_STORED_INTEGER:
+        raise SummaryParameterError(
+            f"Parameter 'offset' must be a whole number from 0 to {LARGEST_STORED_INTEGER}.",
+            "offset",
+        )
     return int(raw)
 
 

@@ -131,3 +131,98 @@ def test_unexpected_failure_is_json_500_without_traceback(tmp_path, database_url
     response = app.test_client().get("/explode")
     assert response.status_code == 500 and error_code(response) == "internal_error"
     assert b"secret internals" not in response.data and b"Traceback" not in response.data
+
+
+# Numbers beyond the store's largest integer (2**63 - 1) used to reach the database and
+# fail there (SQLite OverflowError, PostgreSQL "bigint out of range"): a 500.
+TOO_LARGE = str(2**63)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/rounds/{TOO_LARGE}",
+        f"/api/v1/quarantine/{TOO_LARGE}",
+        "/api/v1/quarantine/" + "9" * 40,
+    ],
+)
+def test_path_number_beyond_the_store_is_404(client, make_user, path):
+    _, token = make_user("coordinator")
+    response = client.get(path, headers=bearer(token))
+    assert response.status_code == 404 and error_code(response) == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/quarantine?offset={TOO_LARGE}",
+        f"/api/v1/sites?offset={TOO_LARGE}",
+        f"/api/v1/sync/reference?since={TOO_LARGE}",
+        f"/api/v1/exports/audit?offset={TOO_LARGE}",
+    ],
+)
+def test_query_number_beyond_the_store_is_400_naming_it(client, make_user, path):
+    _, token = make_user("admin")
+    response = client.get(path, headers=bearer(token))
+    assert response.status_code == 400 and error_code(response) == "invalid_parameter"
+    parameter = path.split("?")[1].split("=")[0]
+    error = response.get_json()["error"]
+    assert error["details"]["parameter"] == parameter
+    assert f"'{parameter}' must be between 0 and {2**63 - 1}" in error["message"]
+
+
+def test_query_number_below_its_minimum_names_only_that_bound(client, make_user):
+    _, token = make_user("coordinator")
+    response = client.get("/api/v1/quarantine?offset=-1", headers=bearer(token))
+    assert response.status_code == 400
+    assert "'offset' must be between 0 and" in response.get_json()["error"]["message"]
+    assert "None" not in response.get_json()["error"]["message"]
+
+
+# A NUL character is never meaningful input, and PostgreSQL refuses it in text: these
+# reached the database and answered 500 on PostGIS.
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/sites?admin=SO%0022", "admin"),
+        ("/api/v1/exports/sites.csv?site_type=%00", "site_type"),
+    ],
+)
+def test_nul_in_a_query_parameter_is_400_naming_it(client, make_user, path, parameter):
+    _, token = make_user("coordinator")
+    response = client.get(path, headers=bearer(token))
+    assert response.status_code == 400 and error_code(response) == "invalid_parameter"
+    assert response.get_json()["error"]["details"]["parameter"] == parameter
+
+
+def test_nul_in_the_address_is_400(client, make_user):
+    _, token = make_user("coordinator")
+    response = client.get("/api/v1/sites/SO%00-1", headers=bearer(token))
+    assert response.status_code == 400 and error_code(response) == "bad_request"
+    assert "NUL" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/rounds", {"number": 7, "name": "Round\x00 7"}, "name"),
+        ("/api/v1/auth/token", {"username": "\x00", "password": "x"}, "username"),
+    ],
+)
+def test_nul_in_a_json_body_is_400_naming_the_field(client, make_user, path, body, field):
+    _, token = make_user("coordinator")
+    response = client.post(path, json=body, headers=bearer(token))
+    assert response.status_code == 400 and error_code(response) == "invalid_body"
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_json_body_nested_too_deeply_is_400(client, make_user):
+    _, token = make_user("coordinator")
+    deep = {}
+    for _ in range(300):  # orjson writes at most 254 levels: this could not be stored
+        deep = {"a": deep}
+    response = client.post(
+        "/api/v1/submissions/x/corrections", json={"changes": deep}, headers=bearer(token)
+    )
+    assert response.status_code == 400 and error_code(response) == "invalid_body"
+    assert "nested deeper" in response.get_json()["error"]["message"]

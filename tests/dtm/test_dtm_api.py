@@ -79,6 +79,8 @@ def test_admin1_and_admin2_match_the_summaries(app, client, exports):
     [
         "",  # none of Operation, CountryName, Admin0Pcode
         "?Operation=demo&FromRoundNumber=first",
+        "?Operation=demo&FromRoundNumber=²",  # passes str.isdigit(), int() refuses it: was 500
+        "?Operation=demo&ToRoundNumber=" + "1" * 5000,  # beyond int()'s digit limit: was 500
         "?Operation=demo&FromReportingDate=soon",
         "?Operation=demo&Colour=blue",
         "?Operation=demo&Admin2Pcode=SO1101",

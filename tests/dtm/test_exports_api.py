@@ -318,3 +318,14 @@ def test_partner_reads_but_never_submits_nor_sees_quarantine(client, exports):
     assert queue.status_code == 403 and error_code(queue) == "forbidden"
     openrosa = client.get(f"/openrosa/key/{partner}/formList")
     assert openrosa.status_code == 403  # ODK Collect's form list and submissions
+
+
+def test_xlsx_keeps_answers_with_control_characters(app, client, exports):
+    # A text answer with a control character (valid JSON, stored by both backends) made
+    # openpyxl refuse the whole workbook: every XLSX export of the data answered 500.
+    with app.app_context():
+        ingest(db.session, [item("S9", 1, where="SO1101", comments="bell\x07 and\x01")])
+        db.session.commit()
+    response = download(client, exports["coordinator"], "/api/v1/exports/assessments.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)["assessments"]
+    assert "bell\ufffd and\ufffd" in {value for row in sheet.values for value in row}

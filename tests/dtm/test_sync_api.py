@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 import sync.ingest
 from dtm.extensions import db
 from forms import BUNDLED_SITE_ASSESSMENT
-from geodata.models import Round, Site, Submission
+from geodata.models import QuarantinedSubmission, Round, Site, Submission
 from tests.support import FORM_VERSION, bearer, error_code, make_item
 
 URL = "/api/v1/sync/submissions"
@@ -49,6 +49,35 @@ def test_batch_answers_one_result_per_item_in_order(client, enumerator, operatio
         assert row.device_id == "tablet-7" and row.clock_skew_seconds > 0
 
 
+def test_items_the_store_cannot_keep_as_sent_are_quarantined_next_to_valid_ones(
+    client, enumerator, operation
+):
+    # Each of these made the whole batch a 500 (PostgreSQL refuses NUL and a form_id over
+    # 100 characters in text; orjson cannot write past 254 levels), losing the valid item.
+    deep = []
+    for _ in range(300):
+        deep = [deep]
+    good = make_item(site_id="SO-1")
+    refused = [
+        (make_item(site_id="SO-2") | {"collected_at": "2026-03-10\x00"}, "collected_at"),
+        (make_item(site_id="SO-3") | {"form_id": "site\x00assessment"}, "form_id"),
+        (make_item(site_id="SO-4") | {"form_id": "f" * 101}, "form_id"),
+        (make_item(site_id="SO-5") | {"id": "6f1c\x00"}, "id"),
+        (make_item(site_id="SO-6") | {"data": {"site_id": "SO-6", "notes": deep}}, "data"),
+        (deep, ""),
+    ]
+    response = post(client, enumerator, [good] + [item for item, _ in refused])
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert results[0]["status"] == "created"
+    for result, (_, field) in zip(results[1:], refused, strict=True):
+        assert result["status"] == "invalid"
+        assert result["errors"][0]["field"] == field
+    with operation.app_context():
+        kept = db.session.execute(select(QuarantinedSubmission)).scalars().all()
+    assert len(kept) == len(refused)
+
+
 @pytest.mark.parametrize(
     ("send", "status", "code"),
     [
@@ -83,6 +112,8 @@ def test_batch_answers_one_result_per_item_in_order(client, enumerator, operatio
         (lambda c, t: post(c, t, [make_item() for _ in range(6)]), 413, "payload_too_large"),
         (lambda c, t: post(c, t, [make_item(site_name="x" * 3000)]), 413, "payload_too_large"),
         (lambda c, t: post(c, None, [make_item()]), 401, "unauthorized"),
+        # PostgreSQL refuses NUL in text: this was a 500 there
+        (lambda c, t: post(c, t, [make_item()], device_id="tab\x00"), 400, "invalid_body"),
     ],
     ids=[
         "not-json",
@@ -94,6 +125,7 @@ def test_batch_answers_one_result_per_item_in_order(client, enumerator, operatio
         "too-many-items",
         "too-many-bytes",
         "no-token",
+        "nul-in-device-id",
     ],
 )
 def test_bad_batches_get_a_precise_4xx_and_store_nothing(

@@ -211,6 +211,14 @@ def test_rejecting_needs_a_reason(app, coordinator, people, seeded):
     assert coordinator.get("/review/999999").status_code == 404
 
 
+def test_numbers_beyond_the_store_are_a_404_page_or_a_400_naming_them(coordinator):
+    # They used to reach the database and fail there (a 500 page).
+    too_large = 2**63
+    assert coordinator.get(f"/review/{too_large}").status_code == 404
+    queue = coordinator.get(f"/review?offset={too_large}")
+    assert queue.status_code == 400 and "offset" in shown(queue)
+
+
 def test_conflicts_show_both_versions_side_by_side(app, coordinator, people, seeded):
     stored = seeded[0]
     edit_a = make_item(site_id="SO-W01", round=1, individuals=520, base_version=stored["id"])
