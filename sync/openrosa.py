@@ -101,6 +101,8 @@ def parse_instance(xml: bytes) -> Instance:
         root = fromstring(xml)
     except (ParseError, DefusedXmlException, ValueError) as exc:
         raise OpenRosaError(f"The submission is not well-formed XML ({exc}).") from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise OpenRosaError(f"The submission's XML declares an unknown encoding ({exc}).") from None
     form_id = (root.get("id") or "").strip()
     if not form_id:
         raise OpenRosaError("The submission's root element has no 'id' attribute naming its form.")

@@ -489,8 +489,16 @@ def test_unknown_form_or_version_is_a_clear_404_and_kept(collect, app):
         (b"<data><meta><instanceID>uuid:x</instanceID></meta></data>", None, "no 'id' attribute"),
         (b"<data id='site_assessment' version='1'/>", None, "no meta/instanceID"),
         (b"<x/>", "text/xml", "multipart/form-data"),
+        (b"<?xml version='1.0' encoding='bogus-42'?><data/>", None, "unknown encoding"),
     ],
-    ids=["no-xml-part", "malformed", "no-form-id", "no-instance-id", "not-multipart"],
+    ids=[
+        "no-xml-part",
+        "malformed",
+        "no-form-id",
+        "no-instance-id",
+        "not-multipart",
+        "unknown-encoding",
+    ],
 )
 def test_unreadable_submissions_are_400_with_a_message(collect, app, body, content_type, expected):
     if content_type:
