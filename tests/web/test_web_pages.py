@@ -371,6 +371,7 @@ def test_admin_creates_and_changes_rounds(app, admin):
         ({"number": "two", "name": "R", "status": "open"}, "whole number"),
         ({"number": "3", "name": "R", "status": "open", "start_date": "March"}, "YYYY-MM-DD"),
         ({"number": "3", "name": "R", "status": "maybe"}, "'status' must be one of"),
+        ({"number": "3", "name": "R\x00", "status": "open"}, "NUL character"),  # PostGIS: 500
         (
             {
                 "number": "3",
