@@ -31,6 +31,8 @@ MIN_PASSWORD_LENGTH = 8
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=5)
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+# The longest a token may be issued for (ten years; longer ones simply never expire).
+MAX_TOKEN_DAYS = 3650
 # Writing last_used_at on every request would make every read a write; a minute is enough.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from dtm.accounts import (
+    MAX_TOKEN_DAYS,
     AccountError,
     create_user,
     find_user,
@@ -17,6 +18,7 @@ from dtm.cli import transaction
 from dtm.extensions import db
 from geodata.models import ApiToken, User
 from geodata.models.accounts import ROLES
+from geodata.store import LARGEST_STORED_INTEGER
 
 
 @click.group(cls=AppGroup, help="Manage users.")
@@ -84,7 +86,11 @@ def tokens():
 @tokens.command("issue")
 @click.argument("username")
 @click.option("--label", help="What the token is for, e.g. 'tablet 12'.")
-@click.option("--expires-days", type=click.IntRange(min=1), help="Expire after this many days.")
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1, max=MAX_TOKEN_DAYS),
+    help=f"Expire after this many days (at most {MAX_TOKEN_DAYS}; default: never).",
+)
 def issue(username, label, expires_days):
     """Issue a token for USERNAME and print it (it is shown only this once)."""
     with transaction(AccountError) as session:
@@ -96,7 +102,7 @@ def issue(username, label, expires_days):
 
 
 @tokens.command("revoke")
-@click.argument("token_ids", nargs=-1, type=int)
+@click.argument("token_ids", nargs=-1, type=click.IntRange(min=1, max=LARGEST_STORED_INTEGER))
 @click.option("--user", "username", help="Revoke every token of this user.")
 def revoke(token_ids, username):
     """Revoke tokens by id (see `tokens list`), or all of a user's with --user."""
@@ -122,7 +128,9 @@ def list_tokens(username):
     """List tokens (id, user, label, prefix, created, last used, state)."""
     query = select(ApiToken).join(User).order_by(ApiToken.id)
     if username:
-        query = query.where(User.username == username)
+        with transaction(AccountError) as session:  # reads only; names an unknown user
+            user_id = find_user(session, username).id
+        query = query.where(ApiToken.user_id == user_id)
     for token in db.session.execute(query).scalars():
         state = "revoked" if token.revoked_at else "active"
         last = token.last_used_at.isoformat(timespec="seconds") if token.last_used_at else "never"

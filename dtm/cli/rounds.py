@@ -45,7 +45,7 @@ def list_command():
 
 
 @rounds.command("update")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("number", type=click.IntRange(min=1, max=MAX_ROUND_NUMBER))
 @click.option("--name")
 @click.option("--start", type=DATE)
 @click.option("--end", type=DATE)
@@ -69,14 +69,14 @@ def update(number, name, start, end, no_dates):
 
 
 @rounds.command("open")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("number", type=click.IntRange(min=1, max=MAX_ROUND_NUMBER))
 def open_round(number):
     """Open a round again."""
     _change(number, "round.open", {"status": "open"})
 
 
 @rounds.command("close")
-@click.argument("number", type=click.IntRange(min=1))
+@click.argument("number", type=click.IntRange(min=1, max=MAX_ROUND_NUMBER))
 def close_round(number):
     """Close a round: sites it did not assess are flagged 'not assessed' from now on."""
     _change(number, "round.close", {"status": "closed"})

@@ -12,6 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from dtm.accounts import (
+    MAX_TOKEN_DAYS,
     AccountError,
     audit,
     change_role,
@@ -35,7 +36,6 @@ from geodata.rounds import MAX_ROUND_NUMBER, STATUSES, create_round, list_rounds
 from geodata.store import open_store
 from sync.reference import forms_summary
 
-MAX_TOKEN_DAYS = 3650
 RECENT_EVENTS = 50
 
 

@@ -192,3 +192,31 @@ def _write(path, text):
 def credentials_token(text: str) -> str:
     """The first API token printed by `demo credentials`."""
     return next(word for word in text.split() if word.startswith("dtm_"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rounds", "update", str(2**70), "--name", "y"], "not in the range 1<=x<=100000"),
+        (["rounds", "open", "100001"], "not in the range 1<=x<=100000"),
+        (["rounds", "close", str(2**63)], "not in the range 1<=x<=100000"),
+        (["tokens", "issue", "someone", "--expires-days", str(10**11)], "1<=x<=3650"),
+        (["tokens", "revoke", str(2**70)], "not in the range 1<=x<="),
+        (["tokens", "list", "ghost"], "no user named 'ghost'"),
+    ],
+    ids=[
+        "round-update-huge",
+        "round-open-above-max",
+        "round-close-huge",
+        "token-days-huge",
+        "token-id-huge",
+        "tokens-of-unknown-user",
+    ],
+)
+def test_out_of_range_arguments_are_one_line_errors(runner, args, message):
+    # Each used to end in a traceback (OverflowError in the database driver or in
+    # timedelta), or, for the unknown user, in an empty list and exit status 0.
+    runner.invoke(args=["users", "create", "someone", "--role", "admin", "--no-password"])
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.exception
+    assert message in result.output
