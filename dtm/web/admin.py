@@ -34,6 +34,7 @@ from geodata.models import AdminLevel, ApiToken, AuditEvent, User
 from geodata.models.accounts import ROLES
 from geodata.rounds import MAX_ROUND_NUMBER, STATUSES, create_round, list_rounds, update_round
 from geodata.store import open_store
+from sync.attachments import safe_filename
 from sync.reference import forms_summary
 
 RECENT_EVENTS = 50
@@ -296,6 +297,13 @@ def admin_boundaries_import():
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise BadInput("Choose a boundary file (GeoJSON, GeoPackage or zipped Shapefile).")
+        # The file is read from disk under its own name (reports and the audit quote it),
+        # so that name must be one the file system takes.
+        if safe_filename(upload.filename) is None or len(upload.filename.encode()) > 200:
+            raise BadInput(
+                "The uploaded file name is not usable (a plain name of at most 200 bytes, "
+                "without control characters or slashes); rename the file and try again."
+            )
         suffix = Path(upload.filename).suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             raise BadInput(

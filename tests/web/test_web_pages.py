@@ -413,6 +413,8 @@ def test_admin_imports_boundaries(app, admin, people):
         ({"level": "9", "file": (io.BytesIO(b"{}"), "adm1.geojson")}, "between 0 and 4"),
         ({"level": "1"}, "Choose a boundary file"),
         ({"level": "1", "file": (io.BytesIO(b"{broken"), "adm1.geojson")}, "adm1.geojson"),
+        ({"level": "1", "file": (io.BytesIO(b"{}"), "a\x00b.geojson")}, "file name"),
+        ({"level": "1", "file": (io.BytesIO(b"{}"), "a" * 300 + ".geojson")}, "file name"),
     ]:
         response = post_form(admin, "/admin/boundaries", data, content_type="multipart/form-data")
         assert response.status_code == 400, data
