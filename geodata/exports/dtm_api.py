@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geodata.errors import SummaryParameterError
+from geodata.exports.params import ascii_whole_number
 from geodata.models import AdminArea, Round
 from geodata.models.assessments import SEX_AGE_FIELDS
 from geodata.summaries import assessed_rounds, region_summaries, summary_levels
@@ -80,11 +81,10 @@ def _number(args, name) -> int | None:
     raw = args.get(name)
     if not raw:
         return None
-    # isdigit() alone lets through '²' and other digits int() refuses; round numbers are
-    # compared in Python, so only int()'s limit on digits matters
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 100:
+    number = ascii_whole_number(raw)  # round numbers are compared in Python, never stored
+    if number is None:
         raise SummaryParameterError(f"{name} must be a round number.", name)
-    return int(raw)
+    return number
 
 
 def displacement(

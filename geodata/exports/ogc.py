@@ -34,6 +34,7 @@ from geodata.exports.datasets import (
     sql_query,
 )
 from geodata.exports.formats import driver_sql
+from geodata.exports.params import ascii_whole_number
 from geodata.models import AdminArea, Round
 from geodata.store import LARGEST_STORED_INTEGER
 from geodata.summaries import assessed_rounds, resolve_round, summary_levels
@@ -211,13 +212,13 @@ def parse_limit(raw: str | None) -> int:
 def parse_offset(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
-    # isdigit() alone lets through '²' and other digits int() refuses
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > LARGEST_STORED_INTEGER:
+    offset = ascii_whole_number(raw)
+    if offset is None or offset > LARGEST_STORED_INTEGER:
         raise SummaryParameterError(
             f"Parameter 'offset' must be a whole number from 0 to {LARGEST_STORED_INTEGER}.",
             "offset",
         )
-    return int(raw)
+    return offset
 
 
 # --- features ------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def test_regions_items_and_one_feature(client, exports):
         # '²' passes str.isdigit(), int() refuses it; 2**63 overflows the store: both were 500s
         ("offset=²", "offset"),
         (f"offset={2**63}", "offset"),
+        ("offset=" + "9" * 5000, "offset"),  # beyond int()'s 4,300 digits
         ("bbox=1,2,3", "bbox"),
         ("bbox=a,b,c,d", "bbox"),
         ("datetime=yesterday", "datetime"),
