@@ -16,6 +16,7 @@ from dtm.errors import Conflict, InvalidParameter, NotFound
 from dtm.extensions import db
 from dtm.web import blueprint
 from dtm.web.auth import page
+from geodata.exports.params import ascii_whole_number
 from geodata.sitemap import MAP_COLUMNS
 from geodata.summaries import known_rounds, resolve_round
 from sync.review import (
@@ -222,6 +223,8 @@ def _typed(key: str, text: str, like):
             return float(text)
         except ValueError:
             return text
-    if like is None and text.lstrip("-").isdigit():
-        return int(text)
+    if like is None:  # a new answer: a whole number if it reads as one
+        number = ascii_whole_number(text.removeprefix("-"), max_digits=4300)
+        if number is not None:
+            return -number if text.startswith("-") else number
     return text

@@ -178,6 +178,14 @@ def test_correcting_a_quarantined_submission_updates_summaries_and_is_audited(
     still_bad = post_form(coordinator, f"/review/{entry.id}/accept", {"field:individuals": "60"})
     assert still_bad.status_code == 422
     assert "still not acceptable" in shown(still_bad)
+    # A new answer that looks like a number but is not one int() reads ('²', '--5') is
+    # kept as text for validation to name; it used to end in a 500.
+    for odd in ("²", "--5"):
+        odd_answer = post_form(
+            coordinator, f"/review/{entry.id}/accept", {"field:returnee_households": odd}
+        )
+        assert odd_answer.status_code == 422, odd
+        assert "returnee_households" in shown(odd_answer), odd
 
     fixed = post_form(
         coordinator, f"/review/{entry.id}/accept", {"field:individuals": "500", "note": "typo"}
